@@ -1,0 +1,299 @@
+"""Certificates for a TLS influxd: self-signed, a local CA, leaves it signs, wildcards.
+
+Defaults suit a local operator: SANs localhost, 127.0.0.1 and ::1, RSA 2048,
+key usage that every client accepts. Objects know how to write themselves;
+private keys are written 0600 from the first byte and never replace a file
+unless asked.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Union
+
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
+from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+
+from runbook.errors import RefusingToOverwrite, UsageError
+from runbook.files import write_private, write_public
+from runbook.names import LOCAL_SANS, San, parse_sans
+
+PrivateKey = Union[rsa.RSAPrivateKey, ec.EllipticCurvePrivateKey]
+
+KEY_TYPES = ("rsa2048", "rsa3072", "rsa4096", "p256", "p384")
+DEFAULT_KEY_TYPE = "rsa2048"
+DEFAULT_LEAF_DAYS = 397  # the longest validity browsers accept for a leaf
+DEFAULT_CA_DAYS = 3650
+MAX_DAYS = 36500
+
+
+def generate_key(key_type: str = DEFAULT_KEY_TYPE) -> PrivateKey:
+    """A new private key of one of KEY_TYPES."""
+    if key_type.startswith("rsa") and key_type in KEY_TYPES:
+        return rsa.generate_private_key(public_exponent=65537, key_size=int(key_type[3:]))
+    if key_type == "p256":
+        return ec.generate_private_key(ec.SECP256R1())
+    if key_type == "p384":
+        return ec.generate_private_key(ec.SECP384R1())
+    raise UsageError(
+        f"unknown key type {key_type!r}",
+        fix=f"choose one of: {', '.join(KEY_TYPES)}",
+        key_type=key_type,
+    )
+
+
+def key_pem(key: PrivateKey, passphrase: bytes | None = None) -> bytes:
+    """PEM of `key`, PKCS#8; encrypted when a passphrase is given."""
+    encryption: serialization.KeySerializationEncryption = (
+        serialization.BestAvailableEncryption(passphrase)
+        if passphrase
+        else serialization.NoEncryption()
+    )
+    return key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, encryption
+    )
+
+
+def cert_pem(cert: x509.Certificate) -> bytes:
+    return cert.public_bytes(serialization.Encoding.PEM)
+
+
+def _check_days(days: int) -> int:
+    if not isinstance(days, int) or days < 1 or days > MAX_DAYS:
+        raise UsageError(
+            f"validity of {days!r} days is out of range",
+            fix=f"give a whole number of days from 1 to {MAX_DAYS}",
+            days=days,
+        )
+    return days
+
+
+def _name(common_name: str) -> x509.Name:
+    return x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)])
+
+
+def _san_extension(sans: list[San]) -> x509.SubjectAlternativeName:
+    import ipaddress
+
+    general: list[x509.GeneralName] = []
+    for san in sans:
+        if san.kind == "dns":
+            general.append(x509.DNSName(san.value))
+        else:
+            general.append(x509.IPAddress(ipaddress.ip_address(san.value)))
+    return x509.SubjectAlternativeName(general)
+
+
+def _key_usage(key: PrivateKey, *, ca: bool) -> x509.KeyUsage:
+    # RSA key exchange (TLS 1.2 without ECDHE) needs keyEncipherment; every
+    # modern handshake signs, hence digitalSignature. The upstream guide
+    # omits digitalSignature, which strict clients reject.
+    rsa_key = isinstance(key, rsa.RSAPrivateKey)
+    return x509.KeyUsage(
+        digital_signature=True,
+        content_commitment=False,
+        key_encipherment=rsa_key and not ca,
+        data_encipherment=False,
+        key_agreement=False,
+        key_cert_sign=ca,
+        crl_sign=ca,
+        encipher_only=False,
+        decipher_only=False,
+    )
+
+
+def _builder(subject: x509.Name, issuer: x509.Name, public_key, days: int, now: dt.datetime):
+    return (
+        x509.CertificateBuilder()
+        .subject_name(subject)
+        .issuer_name(issuer)
+        .public_key(public_key)
+        .serial_number(x509.random_serial_number())
+        # Backdate slightly so clocks a little behind still accept it.
+        .not_valid_before(now - dt.timedelta(minutes=5))
+        .not_valid_after(now + dt.timedelta(days=days))
+        .add_extension(
+            x509.SubjectKeyIdentifier.from_public_key(public_key), critical=False
+        )
+    )
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc)
+
+
+@dataclass
+class Issued:
+    """A certificate, its private key and the chain above it (CA last)."""
+
+    cert: x509.Certificate
+    key: PrivateKey
+    chain: list[x509.Certificate] = field(default_factory=list)
+
+    @property
+    def sans(self) -> list[str]:
+        try:
+            ext = self.cert.extensions.get_extension_for_class(x509.SubjectAlternativeName)
+        except x509.ExtensionNotFound:
+            return []
+        return [str(v) for v in ext.value.get_values_for_type(x509.DNSName)] + [
+            str(v) for v in ext.value.get_values_for_type(x509.IPAddress)
+        ]
+
+    @property
+    def not_after(self) -> dt.datetime:
+        return not_after(self.cert)
+
+    def cert_pem(self, *, with_chain: bool = False) -> bytes:
+        """The certificate PEM; with_chain appends intermediates (not the root)."""
+        pem = cert_pem(self.cert)
+        if with_chain:
+            for c in self.chain:
+                if c.issuer != c.subject:
+                    pem += cert_pem(c)
+        return pem
+
+    def key_pem(self, passphrase: bytes | None = None) -> bytes:
+        return key_pem(self.key, passphrase)
+
+    def write(
+        self,
+        cert_path: str | os.PathLike[str],
+        key_path: str | os.PathLike[str],
+        *,
+        overwrite: bool = False,
+        passphrase: bytes | None = None,
+    ) -> tuple[Path, Path]:
+        """Write the key (0600, first) and the certificate (0644)."""
+        cert_path, key_path = Path(cert_path), Path(key_path)
+        if not overwrite:
+            # Check both before writing either: no half-done pair on refusal.
+            for p in (key_path, cert_path):
+                if p.exists():
+                    raise RefusingToOverwrite(
+                        f"{p} already exists",
+                        fix="choose another path, or pass --force to replace it",
+                        path=str(p),
+                    )
+        k = write_private(key_path, self.key_pem(passphrase), overwrite=overwrite)
+        c = write_public(cert_path, self.cert_pem(with_chain=True), overwrite=overwrite)
+        return c, k
+
+
+@dataclass
+class CA:
+    """A local certificate authority that stands in for a public one."""
+
+    cert: x509.Certificate
+    key: PrivateKey
+
+    @classmethod
+    def create(
+        cls,
+        common_name: str = "InfluxDB TLS runbook local CA",
+        *,
+        key_type: str = DEFAULT_KEY_TYPE,
+        days: int = DEFAULT_CA_DAYS,
+    ) -> CA:
+        key = generate_key(key_type)
+        name = _name(common_name)
+        cert = (
+            _builder(name, name, key.public_key(), _check_days(days), _now())
+            .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+            .add_extension(_key_usage(key, ca=True), critical=True)
+            .sign(key, hashes.SHA256())
+        )
+        return cls(cert, key)
+
+    @classmethod
+    def load(cls, cert_path: str | os.PathLike[str], key_path: str | os.PathLike[str]) -> CA:
+        from runbook.pem import load_certificates, load_private_key
+
+        return cls(load_certificates(cert_path)[0], load_private_key(key_path))
+
+    def cert_pem(self) -> bytes:
+        return cert_pem(self.cert)
+
+    def issue(
+        self,
+        sans: list[str] | tuple[str, ...] = LOCAL_SANS,
+        *,
+        key_type: str = DEFAULT_KEY_TYPE,
+        days: int = DEFAULT_LEAF_DAYS,
+        common_name: str | None = None,
+    ) -> Issued:
+        """A server certificate for `sans`, signed by this CA."""
+        parsed = parse_sans(list(sans))
+        if not parsed:
+            raise UsageError("a server certificate needs at least one SAN", fix="pass --san NAME")
+        key = generate_key(key_type)
+        cn = common_name or parsed[0].value
+        ca_ski = self.cert.extensions.get_extension_for_class(x509.SubjectKeyIdentifier)
+        cert = (
+            _builder(_name(cn), self.cert.subject, key.public_key(), _check_days(days), _now())
+            .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+            .add_extension(_key_usage(key, ca=False), critical=True)
+            .add_extension(
+                x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False
+            )
+            .add_extension(_san_extension(parsed), critical=False)
+            .add_extension(
+                x509.AuthorityKeyIdentifier.from_issuer_subject_key_identifier(ca_ski.value),
+                critical=False,
+            )
+            .sign(self.key, hashes.SHA256())
+        )
+        return Issued(cert, key, [self.cert])
+
+    def write(
+        self,
+        cert_path: str | os.PathLike[str],
+        key_path: str | os.PathLike[str],
+        *,
+        overwrite: bool = False,
+    ) -> tuple[Path, Path]:
+        return Issued(self.cert, self.key).write(cert_path, key_path, overwrite=overwrite)
+
+
+def self_signed(
+    sans: list[str] | tuple[str, ...] = LOCAL_SANS,
+    *,
+    key_type: str = DEFAULT_KEY_TYPE,
+    days: int = DEFAULT_LEAF_DAYS,
+    common_name: str | None = None,
+) -> Issued:
+    """A self-signed server certificate: encryption without verifiable identity."""
+    parsed = parse_sans(list(sans))
+    if not parsed:
+        raise UsageError("a server certificate needs at least one SAN", fix="pass --san NAME")
+    key = generate_key(key_type)
+    name = _name(common_name or parsed[0].value)
+    cert = (
+        _builder(name, name, key.public_key(), _check_days(days), _now())
+        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+        .add_extension(_key_usage(key, ca=False), critical=True)
+        .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
+        .add_extension(_san_extension(parsed), critical=False)
+        .sign(key, hashes.SHA256())
+    )
+    return Issued(cert, key)
+
+
+def wildcard(ca: CA, domain: str, **kwargs) -> Issued:
+    """A `*.domain` certificate (plus the bare domain) for several servers."""
+    return ca.issue([f"*.{domain}", domain], **kwargs)
+
+
+def not_after(cert: x509.Certificate) -> dt.datetime:
+    value = getattr(cert, "not_valid_after_utc", None)
+    return value if value is not None else cert.not_valid_after.replace(tzinfo=dt.timezone.utc)
+
+
+def not_before(cert: x509.Certificate) -> dt.datetime:
+    value = getattr(cert, "not_valid_before_utc", None)
+    return value if value is not None else cert.not_valid_before.replace(tzinfo=dt.timezone.utc)

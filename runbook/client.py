@@ -1,0 +1,105 @@
+"""A minimal InfluxDB v2 HTTP(S) client on the standard library.
+
+TLS is verified against a CA file unless the caller explicitly asks for
+`insecure=True` (self-signed certificates only).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import ssl
+import urllib.error
+import urllib.request
+from dataclasses import dataclass
+from urllib.parse import urlencode
+
+
+@dataclass
+class Response:
+    status: int
+    body: bytes
+
+    def json(self):
+        return json.loads(self.body or b"null")
+
+
+def tls_context(ca_file: str | None = None, insecure: bool = False) -> ssl.SSLContext:
+    if insecure:
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+        ctx.check_hostname = False
+        ctx.verify_mode = ssl.CERT_NONE
+        return ctx
+    return ssl.create_default_context(cafile=ca_file)
+
+
+@dataclass
+class InfluxClient:
+    url: str
+    token: str | None = None
+    ca_file: str | None = None
+    insecure: bool = False
+    timeout: float = 10.0
+
+    def request(self, method: str, path: str, *, body: bytes | None = None,
+                params: dict[str, str] | None = None,
+                headers: dict[str, str] | None = None) -> Response:
+        url = self.url.rstrip("/") + path + (f"?{urlencode(params)}" if params else "")
+        req = urllib.request.Request(url, data=body, method=method, headers=headers or {})
+        if self.token:
+            req.add_header("Authorization", f"Token {self.token}")
+        ctx = tls_context(self.ca_file, self.insecure) if url.startswith("https") else None
+        try:
+            with urllib.request.urlopen(req, timeout=self.timeout, context=ctx) as resp:
+                return Response(resp.status, resp.read())
+        except urllib.error.HTTPError as exc:
+            return Response(exc.code, exc.read())
+
+    def ping(self) -> bool:
+        return self.request("GET", "/api/v2/ping").status == 204
+
+    def setup(self, *, org: str, bucket: str, username: str, password: str,
+              token: str | None = None) -> str:
+        """Onboard a fresh server; returns the operator token."""
+        payload = {"username": username, "password": password, "org": org, "bucket": bucket}
+        if token:
+            payload["token"] = token
+        resp = self.request("POST", "/api/v2/setup", body=json.dumps(payload).encode(),
+                            headers={"Content-Type": "application/json"})
+        if resp.status != 201:
+            from runbook.errors import ServerError
+
+            raise ServerError(f"onboarding failed: HTTP {resp.status}: {resp.body[:200]!r}",
+                              fix="a server can be onboarded once; use a fresh data volume")
+        return resp.json()["auth"]["token"]
+
+    def write(self, lines: str, *, org: str, bucket: str, precision: str = "ns") -> None:
+        resp = self.request("POST", "/api/v2/write", body=lines.encode(),
+                            params={"org": org, "bucket": bucket, "precision": precision},
+                            headers={"Content-Type": "text/plain; charset=utf-8"})
+        if resp.status != 204:
+            from runbook.errors import ServerError
+
+            raise ServerError(f"write failed: HTTP {resp.status}: {resp.body[:200]!r}")
+
+    def query(self, flux: str, *, org: str) -> list[dict[str, str]]:
+        """Rows of a Flux query's annotated CSV, as dicts (annotations dropped)."""
+        resp = self.request("POST", "/api/v2/query", body=flux.encode(), params={"org": org},
+                            headers={"Content-Type": "application/vnd.flux",
+                                     "Accept": "application/csv"})
+        if resp.status != 200:
+            from runbook.errors import ServerError
+
+            raise ServerError(f"query failed: HTTP {resp.status}: {resp.body[:300]!r}")
+        rows: list[dict[str, str]] = []
+        header: list[str] | None = None
+        for record in csv.reader(io.StringIO(resp.body.decode())):
+            if not record or record[0].startswith("#"):
+                header = None if not record else header
+                continue
+            if header is None:
+                header = record
+                continue
+            rows.append(dict(zip(header, record, strict=False)))
+        return rows

@@ -1,0 +1,137 @@
+"""Map an influxd log line or a client's error to its cause and its fix.
+
+The literal strings here are the ones operators meet; the troubleshooting
+page has a heading per entry and a test keeps the two in step.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import asdict, dataclass
+
+TROUBLESHOOT_PAGE = "troubleshoot.md"
+
+
+@dataclass(frozen=True)
+class Symptom:
+    id: str
+    pattern: str  # a regular expression, matched case-insensitively
+    example: str  # a real line that it matches (tested)
+    cause: str
+    fix: str
+    section: str  # anchor on the troubleshooting page
+
+    def as_dict(self) -> dict[str, str]:
+        return asdict(self)
+
+
+SYMPTOMS: tuple[Symptom, ...] = (
+    Symptom(
+        "key-pair-load-failed", r"failed to load x509 key pair",
+        'msg="Failed to load x509 key pair" cert-path=/etc/ssl/influxdb.crt '
+        "key-path=/etc/ssl/influxdb.key",
+        "influxd could not read or parse the certificate/key pair: wrong path, unreadable "
+        "file, encrypted key, or a key that does not match the certificate",
+        "run: runbook check --cert CERT --key KEY --user 1000 (it names which one)",
+        "failed-to-load-x509-key-pair"),
+    Symptom(
+        "unknown-authority", r"x509: certificate signed by unknown authority",
+        "tls: failed to verify certificate: x509: certificate signed by unknown authority",
+        "the client does not trust the CA that signed the server certificate",
+        "give the client the CA file: curl --cacert ca.crt, Telegraf tls_ca = \"ca.crt\"",
+        "x509-certificate-signed-by-unknown-authority"),
+    Symptom(
+        "hostname-mismatch",
+        r"certificate is valid for .*, not \S+|no alternative certificate subject name matches"
+        r"|Hostname mismatch|doesn't match",
+        "x509: certificate is valid for example.com, www.example.com, not localhost",
+        "the name the client connects to is not among the certificate's SANs",
+        "connect with a name the certificate lists, or reissue it with that name in "
+        "subjectAltName",
+        "certificate-is-valid-for-x-not-y"),
+    Symptom(
+        "expired", r"certificate has expired|certificate has expired or is not yet valid",
+        "x509: certificate has expired or is not yet valid: current time 2026-11-28T10:00:00Z "
+        "is after 2026-11-27T10:00:00Z",
+        "the certificate's validity period has ended (or the clock is wrong)",
+        "issue a new certificate, then restart influxd (no reload)",
+        "certificate-has-expired-or-is-not-yet-valid"),
+    Symptom(
+        "unsupported-tls-version", r"unsupported TLS version",
+        'Error: unsupported TLS version: 1.4',
+        "tls-min-version has a value influxd does not know",
+        "use 1.0, 1.1, 1.2 (default) or 1.3",
+        "unsupported-tls-version"),
+    Symptom(
+        "client-too-old",
+        r"client offered only unsupported versions|protocol version|unsupported protocol",
+        'msg="http: TLS handshake error from 127.0.0.1:51234: tls: client offered only '
+        'unsupported versions: [302]"',
+        "a client tried a TLS version below tls-min-version",
+        "upgrade the client; lower tls-min-version only if you must (1.0/1.1 are unsafe)",
+        "tls-client-offered-only-unsupported-versions"),
+    Symptom(
+        "no-shared-cipher", r"no cipher suite supported by both|handshake failure",
+        'msg="http: TLS handshake error from 127.0.0.1:51236: tls: no cipher suite supported '
+        'by both client and server"',
+        "with tls-strict-ciphers the server accepts only ECDHE with AES-GCM or ChaCha20",
+        "let the client offer a strict suite (any modern client does), or use TLS 1.3",
+        "tls-no-cipher-suite-supported-by-both-client-and-server"),
+    Symptom(
+        "client-rejected-cert", r"remote error: tls: (bad certificate|unknown certificate"
+        r" authority|illegal parameter)",
+        'msg="http: TLS handshake error from [::1]:50476: remote error: tls: bad certificate"',
+        "the client aborted the handshake because it does not accept the server certificate",
+        "look at the client's own error; usually unknown authority or a hostname mismatch",
+        "remote-error-tls-bad-certificate"),
+    Symptom(
+        "plain-http-to-https", r"Client sent an HTTP request to an HTTPS server|"
+        r"first record does not look like a TLS handshake",
+        "Client sent an HTTP request to an HTTPS server.",
+        "a client used http:// against the TLS port",
+        "switch the client's URL to https:// (Telegraf urls, INFLUX_HOST, curl)",
+        "client-sent-an-http-request-to-an-https-server"),
+    Symptom(
+        "https-to-plain-http", r"wrong version number|http: server gave HTTP response to HTTPS",
+        "curl: (35) OpenSSL/3.0.x: error:0A00010B:SSL routines::wrong version number",
+        "an https:// client reached an influxd serving plain HTTP: TLS is not enabled",
+        "check that both tls-cert and tls-key are set; the log says 'falling back to HTTP'",
+        "wrong-version-number"),
+    Symptom(
+        "tls-half-configured", r"TLS requires specifying both cert and key",
+        'msg="TLS requires specifying both cert and key, falling back to HTTP"',
+        "only one of tls-cert and tls-key is set, so influxd serves plain HTTP",
+        "set both --tls-cert and --tls-key (or both INFLUXD_TLS_* variables)",
+        "tls-requires-specifying-both-cert-and-key"),
+    Symptom(
+        "permission-denied", r"permission denied",
+        "open /etc/ssl/influxdb.key: permission denied",
+        "the user running influxd cannot read the file",
+        "chown influxdb: the key (uid 1000 in the official image) and chmod 600 it",
+        "permission-denied"),
+    Symptom(
+        "encrypted-key", r"failed to parse private key|ENCRYPTED PRIVATE KEY",
+        "tls: failed to parse private key",
+        "the private key is encrypted or not a key; influxd has no passphrase option",
+        "write an unencrypted copy readable only by influxd: (umask 077; openssl pkey -in "
+        "enc.key -out influxdb.key)",
+        "tls-failed-to-parse-private-key"),
+    Symptom(
+        "strict-ignored-tls13", r"TLS version 1\.3 does not support configuring strict ciphers",
+        'msg="TLS version 1.3 does not support configuring strict ciphers"',
+        "with tls-min-version 1.3 the strict cipher list does not apply (1.3 suites are "
+        "all strong)",
+        "nothing to fix; drop tls-strict-ciphers or set tls-min-version 1.2",
+        "tls-version-13-does-not-support-configuring-strict-ciphers"),
+)
+
+
+def diagnose(text: str) -> list[tuple[str, Symptom]]:
+    """(line, symptom) for each line of `text` that matches a known symptom."""
+    found: list[tuple[str, Symptom]] = []
+    for line in text.splitlines():
+        for symptom in SYMPTOMS:
+            if re.search(symptom.pattern, line, re.IGNORECASE):
+                found.append((line.strip(), symptom))
+                break
+    return found

@@ -1,0 +1,98 @@
+"""Load certificates and keys from files, and say precisely what is wrong."""
+
+from __future__ import annotations
+
+import os
+import re
+
+from cryptography import x509
+from cryptography.hazmat.primitives import serialization
+
+from runbook.errors import InputError
+from runbook.files import read_input
+
+_PEM_BLOCK = re.compile(
+    rb"-----BEGIN ([A-Z0-9 ]+)-----\s*(.*?)-----END \1-----", re.DOTALL
+)
+
+
+class NotPem(InputError):
+    """The file is not PEM text (DER, truncated, or something else)."""
+
+
+class EncryptedKey(InputError):
+    """The private key needs a passphrase, which influxd cannot give."""
+
+
+def pem_blocks(data: bytes) -> list[tuple[str, bytes]]:
+    """(label, whole block) for every complete PEM block in `data`."""
+    return [(m.group(1).decode(), m.group(0)) for m in _PEM_BLOCK.finditer(data)]
+
+
+def describe_non_pem(data: bytes) -> str:
+    if not data.strip():
+        return "the file is empty"
+    if data[:1] == b"\x30":
+        return "the file is DER (binary), not PEM"
+    if b"-----BEGIN" in data:
+        return "a PEM block is truncated (no matching END line)"
+    return "the file holds no PEM block"
+
+
+def load_certificates(path: str | os.PathLike[str]) -> list[x509.Certificate]:
+    """All certificates in a PEM file, in file order."""
+    data = read_input(path, "certificate")
+    blocks = [b for label, b in pem_blocks(data) if label == "CERTIFICATE"]
+    if not blocks:
+        reason = describe_non_pem(data)
+        fix = (
+            f"convert it: openssl x509 -inform der -in {path} -out {path}.pem"
+            if data[:1] == b"\x30"
+            else "point at the certificate file (-----BEGIN CERTIFICATE-----)"
+        )
+        raise NotPem(f"{path}: not a PEM certificate: {reason}", fix=fix, path=str(path))
+    certs = []
+    for block in blocks:
+        try:
+            certs.append(x509.load_pem_x509_certificate(block))
+        except ValueError as exc:
+            raise NotPem(
+                f"{path}: a certificate block is corrupt: {exc}",
+                fix="download or generate the certificate again",
+                path=str(path),
+            ) from exc
+    return certs
+
+
+def load_private_key(path: str | os.PathLike[str], passphrase: bytes | None = None):
+    """The private key in a PEM file; named errors for encrypted or non-PEM keys."""
+    data = read_input(path, "private key")
+    blocks = [(label, b) for label, b in pem_blocks(data) if "PRIVATE KEY" in label]
+    if not blocks:
+        reason = describe_non_pem(data)
+        fix = (
+            f"convert it: openssl pkey -inform der -in {path} -out {path}.pem"
+            if data[:1] == b"\x30"
+            else "point at the private key file (-----BEGIN PRIVATE KEY-----)"
+        )
+        raise NotPem(f"{path}: not a PEM private key: {reason}", fix=fix, path=str(path))
+    label, block = blocks[0]
+    encrypted = label == "ENCRYPTED PRIVATE KEY" or b"Proc-Type: 4,ENCRYPTED" in block
+    if encrypted and passphrase is None:
+        raise EncryptedKey(
+            f"{path}: the private key is encrypted, and influxd has no passphrase option",
+            fix=(
+                f"write an unencrypted copy readable only by influxd: "
+                f"(umask 077; openssl pkey -in {path} -out {path}.plain) "
+                "and point --tls-key at it"
+            ),
+            path=str(path),
+        )
+    try:
+        return serialization.load_pem_private_key(block, password=passphrase)
+    except (ValueError, TypeError) as exc:
+        raise NotPem(
+            f"{path}: the private key cannot be read: {exc}",
+            fix="check the passphrase, or generate the key again",
+            path=str(path),
+        ) from exc

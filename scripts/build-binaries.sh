@@ -1,0 +1,113 @@
+#!/usr/bin/env bash
+# Build the pinned influxd, influx and telegraf binaries from their Go modules.
+# No container registry is reachable here, so the official image cannot be
+# pulled; these are the same upstream sources, compiled locally.
+#
+# Results are cached outside the checkout, keyed by version, so a fresh clone
+# on the same machine reuses them:  $RUNBOOK_CACHE/bin/<name>-<version>
+#
+# Usage: scripts/build-binaries.sh [influxd|influx|telegraf ...]   (default: all)
+set -euo pipefail
+
+here=$(cd "$(dirname "$0")/.." && pwd)
+# shellcheck source=../versions.env
+source "$here/versions.env"
+
+cache=${RUNBOOK_CACHE:-$HOME/.cache/influx-tls-runbook}
+bindir=$cache/bin
+work=$cache/build
+mkdir -p "$bindir" "$work"
+
+export GOFLAGS=-mod=mod
+export GOTOOLCHAIN=local
+export GOCACHE=${GOCACHE:-$HOME/.cache/go-build}
+export GOMODCACHE=${GOMODCACHE:-$(go env GOMODCACHE)}
+# flux's Rust library is built by the pkg-config wrapper under $GOCACHE/pkgconfig.
+
+log() { printf '[build-binaries] %s\n' "$*" >&2; }
+
+need() {
+  command -v "$1" >/dev/null || { log "ERROR: '$1' is not installed: run scripts/install-deps.sh"; exit 2; }
+}
+
+# Install a freshly built binary atomically: a half-written file never carries
+# the final name, so an interrupted build is rebuilt next time.
+install_bin() {
+  local src=$1 dest=$2
+  install -m 0755 "$src" "$dest.tmp.$$"
+  mv -f "$dest.tmp.$$" "$dest"
+}
+
+build_influx_cli() {
+  local dest=$bindir/influx-$INFLUX_CLI_VERSION
+  if [[ -x $dest ]]; then log "influx $INFLUX_CLI_VERSION: cached"; return; fi
+  log "influx $INFLUX_CLI_VERSION: building (pure Go)"
+  local gobin=$work/influx-cli-bin
+  mkdir -p "$gobin"
+  CGO_ENABLED=0 GOBIN=$gobin go install \
+    -ldflags "-X main.version=${INFLUX_CLI_VERSION#v}" \
+    "github.com/influxdata/influx-cli/v2/cmd/influx@$INFLUX_CLI_VERSION"
+  install_bin "$gobin/influx" "$dest"
+  log "influx $INFLUX_CLI_VERSION: built"
+}
+
+build_telegraf() {
+  local dest=$bindir/telegraf-$TELEGRAF_VERSION
+  if [[ -x $dest ]]; then log "telegraf $TELEGRAF_VERSION: cached"; return; fi
+  log "telegraf $TELEGRAF_VERSION: building with plugins $TELEGRAF_PLUGINS"
+  local mod=$work/telegraf-$TELEGRAF_VERSION
+  mkdir -p "$mod"
+  (
+    cd "$mod"
+    [[ -f go.mod ]] || go mod init runbook.local/telegraf-build >/dev/null 2>&1
+    go get "github.com/influxdata/telegraf@$TELEGRAF_VERSION"
+    CGO_ENABLED=0 go build -o telegraf.new \
+      -tags "custom,$TELEGRAF_PLUGINS" \
+      -ldflags "-X github.com/influxdata/telegraf/internal.Version=${TELEGRAF_VERSION#v}" \
+      github.com/influxdata/telegraf/cmd/telegraf
+  )
+  install_bin "$mod/telegraf.new" "$dest"
+  rm -f "$mod/telegraf.new"
+  log "telegraf $TELEGRAF_VERSION: built"
+}
+
+build_influxd() {
+  local dest=$bindir/influxd-$INFLUXD_VERSION
+  if [[ -x $dest ]]; then log "influxd $INFLUXD_VERSION: cached"; return; fi
+  need pkg-config
+  need cargo
+  log "influxd $INFLUXD_VERSION: building (first build compiles flux's Rust library: tens of minutes on 2 cores)"
+  local mod=$work/influxd-$INFLUXD_VERSION
+  mkdir -p "$mod"
+  (
+    cd "$mod"
+    [[ -f go.mod ]] || go mod init runbook.local/influxd-build >/dev/null 2>&1
+    # influxd's go.mod has replace directives, so `go install pkg@version`
+    # refuses it; a throwaway module that requires it builds fine.
+    go get "github.com/influxdata/influxdb/v2/cmd/influxd@$INFLUXD_VERSION" \
+      "github.com/influxdata/pkg-config@$PKG_CONFIG_WRAPPER_VERSION"
+    go build -o "$mod/pkg-config" github.com/influxdata/pkg-config
+    # flux pins an older Rust in rust-toolchain.toml that rustup cannot
+    # download here; stable works once lints are capped at warnings.
+    PKG_CONFIG=$mod/pkg-config RUSTUP_TOOLCHAIN=stable RUSTFLAGS=--cap-lints=warn \
+      CGO_ENABLED=1 go build -o influxd.new \
+      -tags sqlite_foreign_keys,sqlite_json \
+      -ldflags "-X main.version=${INFLUXD_VERSION#v} -X main.commit=upstream-$INFLUXD_VERSION -X main.date=pinned" \
+      github.com/influxdata/influxdb/v2/cmd/influxd
+  )
+  install_bin "$mod/influxd.new" "$dest"
+  rm -f "$mod/influxd.new"
+  log "influxd $INFLUXD_VERSION: built"
+}
+
+need go
+targets=("$@")
+[[ ${#targets[@]} -gt 0 ]] || targets=(influx telegraf influxd)
+for t in "${targets[@]}"; do
+  case $t in
+    influx) build_influx_cli ;;
+    telegraf) build_telegraf ;;
+    influxd) build_influxd ;;
+    *) log "ERROR: unknown target '$t' (expected influx, telegraf or influxd)"; exit 2 ;;
+  esac
+done

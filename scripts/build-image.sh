@@ -1,0 +1,99 @@
+#!/usr/bin/env bash
+# Build the runbook image: the official influxdb:2.x image's layout
+# (influxd and influx in /usr/local/bin, user influxdb 1000:1000,
+# /var/lib/influxdb2, /etc/influxdb2, port 8086, arguments go to influxd)
+# plus openssl, curl, python3 and telegraf.
+#
+#   IMAGE_BASE=local    (default) Debian root from debootstrap + binaries
+#                       compiled from their pinned Go modules; no registry.
+#   IMAGE_BASE=official FROM influxdb:2.9 (needs a reachable registry);
+#                       adds telegraf and the client tools on top.
+#
+# Prints the image reference on stdout; progress goes to stderr.
+set -euo pipefail
+
+here=$(cd "$(dirname "$0")/.." && pwd)
+source "$here/versions.env"
+cache=${RUNBOOK_CACHE:-$HOME/.cache/influx-tls-runbook}
+say() { printf '[build-image] %s\n' "$*" >&2; }
+
+# debootstrap does not resolve virtual packages: python3-cryptography needs
+# python3-cffi-backend named explicitly.
+# Packages of the base root: what an operator's host would have, plus the
+# Python libraries the runbook package needs, so `runbook` runs inside too.
+base_packages=ca-certificates,openssl,curl,jq,procps,iproute2,python3,python3-cffi-backend,python3-cryptography,python3-click,python3-rich,python3-tomlkit
+base_tag="$IMAGE_NAME-base:$DEBIAN_SUITE-$(printf '%s' "$base_packages" | sha256sum | cut -c1-12)"
+
+# The final tag depends on every input: versions, packages, Dockerfile, entrypoint.
+inputs_hash=$(cat "$here/versions.env" "$here/image/Dockerfile" "$here/image/entrypoint.sh" <(echo "$base_tag") | sha256sum | cut -c1-12)
+image_tag="$IMAGE_NAME:$inputs_hash"
+
+image_exists() { docker image inspect "$1" >/dev/null 2>&1; }
+
+build_base() {
+  if image_exists "$base_tag"; then say "base $base_tag: cached"; return; fi
+  "$here/scripts/apt-install.sh" debootstrap
+  local mirror
+  mirror=$(awk '/^URIs:/ {print $2; exit}' /etc/apt/sources.list.d/debian.sources 2>/dev/null || true)
+  [[ -n $mirror ]] || mirror=$(awk '/^deb / {print $2; exit}' /etc/apt/sources.list 2>/dev/null || true)
+  [[ -n $mirror ]] || mirror=http://deb.debian.org/debian
+  root=$(mktemp -d "$cache/rootfs.XXXXXX")   # global: the EXIT trap needs it
+  # A failed or interrupted bootstrap leaves no half-made root behind.
+  trap 'rm -rf "$root"' EXIT
+  say "base: debootstrap $DEBIAN_SUITE from $mirror (about a minute)"
+  debootstrap --variant=minbase --include="$base_packages" "$DEBIAN_SUITE" "$root" "$mirror" \
+    | while read -r line; do case $line in I:\ Retrieving*|I:\ Validating*) ;; *) say "  $line" ;; esac; done
+  rm -rf "$root"/var/cache/apt/archives/*.deb "$root"/var/lib/apt/lists/*
+  say "base: importing into docker as $base_tag"
+  tar -C "$root" -c . | docker import - "$base_tag" >/dev/null
+  rm -rf "$root"
+  trap - EXIT
+}
+
+build_local() {
+  if image_exists "$image_tag"; then say "image $image_tag: cached"; echo "$image_tag"; return; fi
+  build_base
+  "$here/scripts/build-binaries.sh" influxd telegraf
+  ctx=$(mktemp -d)   # global: the EXIT trap needs it
+  trap 'rm -rf "$ctx"' EXIT
+  mkdir "$ctx/bin"
+  cp "$cache/bin/influxd-$INFLUXD_VERSION" "$ctx/bin/influxd"
+  cp "$cache/bin/telegraf-$TELEGRAF_VERSION" "$ctx/bin/telegraf"
+  # The influx CLI is optional: the pages and the package talk to the HTTP
+  # API with curl and Python. Its Go module is refused by some proxies.
+  if "$here/scripts/build-binaries.sh" influx; then
+    cp "$cache/bin/influx-$INFLUX_CLI_VERSION" "$ctx/bin/influx"
+  else
+    say "WARNING: influx CLI $INFLUX_CLI_VERSION could not be built; the image has no 'influx' command"
+  fi
+  cp "$here/image/entrypoint.sh" "$ctx/entrypoint.sh"
+  say "image: docker build $image_tag"
+  docker build -q -f "$here/image/Dockerfile" --build-arg "BASE=$base_tag" \
+    --label "runbook.versions=$inputs_hash" -t "$image_tag" "$ctx" >/dev/null
+  docker tag "$image_tag" "$IMAGE_NAME:latest"
+  rm -rf "$ctx"
+  trap - EXIT
+  say "image: built $image_tag"
+  echo "$image_tag"
+}
+
+build_official() {
+  local tag="$IMAGE_NAME:official-$inputs_hash"
+  if image_exists "$tag"; then echo "$tag"; return; fi
+  "$here/scripts/build-binaries.sh" telegraf
+  ctx=$(mktemp -d)   # global: the EXIT trap needs it
+  trap 'rm -rf "$ctx"' EXIT
+  cp "$cache/bin/telegraf-$TELEGRAF_VERSION" "$ctx/telegraf"
+  say "image: docker build $tag FROM influxdb:${INFLUXD_VERSION#v}"
+  docker build -q -f "$here/image/Dockerfile.official" \
+    --build-arg "INFLUXDB_TAG=${INFLUXD_VERSION#v}" -t "$tag" "$ctx" >/dev/null
+  docker tag "$tag" "$IMAGE_NAME:latest"
+  echo "$tag"
+}
+
+mkdir -p "$cache"
+case ${IMAGE_BASE:-local} in
+  local) if [[ ${1:-} == base ]]; then build_base; else build_local; fi ;;
+  official) build_official ;;
+  *) say "ERROR: IMAGE_BASE must be 'local' or 'official', not '${IMAGE_BASE}'"; exit 2 ;;
+esac

@@ -1,0 +1,248 @@
+"""Run every code block of the docs pages inside a fresh Linux host per page.
+
+pytest-codeblocks finds the blocks (its `extract_from_file`, markers and
+`cont`/`expected-output` comments); this plugin runs them. Each page gets one
+container from the runbook image: a host with influxd, telegraf, openssl,
+curl and python3 on which the guide can be followed literally, including
+`localhost:8086`, because each container has its own network namespace.
+Pages therefore run in parallel (`-n 2 --dist loadfile`) without clashing.
+
+Each block runs as `bash -euo pipefail` (or python3) with a timeout; on
+failure the report shows the block, stdout, stderr and the influxd log tail.
+The container is removed when the page ends, passes or fails, and a sweep by
+session label at the end of the run removes anything an interrupt left.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from pytest_codeblocks.main import CodeBlock, extract_from_file
+
+ROOT = Path(__file__).resolve().parent.parent
+DOCS = ROOT / "docs"
+SESSION_ENV = "RUNBOOK_TEST_SESSION"
+IMAGE_ENV = "RUNBOOK_IMAGE"
+LABEL = "runbook.session"
+DEFAULT_BLOCK_TIMEOUT = 120
+# Names the wildcard page serves; each resolves to its own loopback address
+# inside the page's container only.
+EXTRA_HOSTS = {
+    "influxdb.example.test": "127.0.0.1",
+    "eu.influxdb.example.test": "127.0.0.2",
+    "us.influxdb.example.test": "127.0.0.3",
+}
+# Placeholders an operator replaces; the harness replaces them at collection.
+PLACEHOLDERS = {"NUMBER_OF_DAYS": "365"}
+LOG_GLOB = "/var/log/influxdb*.log /var/log/telegraf*.log"
+
+
+def _is_controller(config: pytest.Config) -> bool:
+    return not hasattr(config, "workerinput")
+
+
+def _docker():
+    import docker
+
+    return docker.from_env()
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    os.environ.setdefault(SESSION_ENV, uuid.uuid4().hex[:12])
+    config.addinivalue_line("markers", "timeout(seconds): per-block time limit")
+
+
+def _ensure_image() -> str:
+    """Start a Docker engine if none answers and build the image if missing."""
+    if os.environ.get(IMAGE_ENV):
+        return os.environ[IMAGE_ENV]
+    for script in ("docker-engine.sh", "build-image.sh"):
+        proc = subprocess.run(
+            ["bash", str(ROOT / "scripts" / script)],
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        if proc.returncode != 0:
+            raise pytest.UsageError(
+                f"docs harness: scripts/{script} failed (exit {proc.returncode}); "
+                "see its messages above. Fix: run `make images` and read its output."
+            )
+    image = proc.stdout.strip().splitlines()[-1]
+    os.environ[IMAGE_ENV] = image
+    return image
+
+
+def pytest_collect_file(file_path: Path, parent: pytest.Collector):
+    if file_path.suffix == ".md" and DOCS in file_path.parents:
+        return RunbookPage.from_parent(parent, path=file_path)
+    return None
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    # Only build/start what is needed: a run that collected no page skips it.
+    if _is_controller(session.config) and any(
+        isinstance(i, PageBlock) for i in session.items
+    ):
+        _ensure_image()
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    if _is_controller(config):
+        remove_session_containers(os.environ.get(SESSION_ENV, ""))
+
+
+def remove_session_containers(session_id: str) -> int:
+    """Force-remove every container (and its volumes) this test session made."""
+    if not session_id:
+        return 0
+    try:
+        client = _docker()
+        containers = client.containers.list(all=True, filters={"label": f"{LABEL}={session_id}"})
+    except Exception:  # noqa: BLE001 - no engine means nothing to clean
+        return 0
+    for c in containers:
+        c.remove(force=True, v=True)
+    return len(containers)
+
+
+def hidden_lines(text: str) -> set[int]:
+    """Line numbers (1-based) that sit inside an HTML comment."""
+    hidden, inside = set(), False
+    for n, line in enumerate(text.splitlines(), start=1):
+        stripped = line.strip()
+        opens = stripped.startswith("<!--") and "-->" not in stripped
+        if inside or opens:
+            hidden.add(n)
+        if opens:
+            inside = True
+        elif inside and "-->" in stripped:
+            inside = False
+    return hidden
+
+
+@dataclass
+class BlockResult:
+    exit_code: int
+    stdout: str
+    stderr: str
+
+
+class BlockFailed(Exception):
+    """A block exited non-zero or printed other than expected."""
+
+
+class RunbookPage(pytest.File):
+    """One docs page: its blocks share one fresh container, in order."""
+
+    container = None
+
+    def collect(self):
+        text = self.path.read_text(encoding="utf-8")
+        hidden = hidden_lines(text)
+        for block in extract_from_file(self.path):
+            if block.syntax not in ("python", "sh", "bash"):
+                continue
+            for placeholder, value in PLACEHOLDERS.items():
+                block.code = block.code.replace(placeholder, value)
+            item = PageBlock.from_parent(self, name=f"line {block.lineno}", block=block)
+            item.hidden = block.lineno in hidden
+            for mark in block.marks:
+                item.add_marker(eval(mark, {"sys": sys, "pytest": pytest}))  # noqa: S307
+            yield item
+
+    def setup(self) -> None:
+        image = _ensure_image()
+        client = _docker()
+        rel = self.path.relative_to(ROOT).as_posix()
+        self.container = client.containers.run(
+            image,
+            entrypoint=["sleep", "infinity"],
+            command=[],
+            detach=True,
+            init=True,  # reaps the background influxd/telegraf the pages start
+            labels={LABEL: os.environ[SESSION_ENV], "runbook.page": rel},
+            extra_hosts=EXTRA_HOSTS,
+            volumes={str(ROOT): {"bind": "/opt/runbook", "mode": "ro"}},
+            environment={"PYTHONPATH": "/opt/runbook"},
+            working_dir="/root",
+            name=f"runbook-{os.environ[SESSION_ENV]}-{re.sub(r'[^a-z0-9]+', '-', rel.lower())}",
+        )
+
+    def teardown(self) -> None:
+        if self.container is not None:
+            self.container.remove(force=True, v=True)
+            self.container = None
+
+    def run(self, block: CodeBlock, timeout: int) -> BlockResult:
+        if block.syntax == "python":
+            cmd = ["timeout", "--kill-after=5", str(timeout), "python3", "-c", block.code]
+        else:
+            cmd = ["timeout", "--kill-after=5", str(timeout), "bash", "-euo", "pipefail", "-c",
+                   block.code]
+        code, (out, err) = self.container.exec_run(cmd, demux=True)
+        return BlockResult(code, (out or b"").decode(errors="replace"),
+                           (err or b"").decode(errors="replace"))
+
+    def log_tail(self, lines: int = 25) -> str:
+        if self.container is None:
+            return ""
+        code, out = self.container.exec_run(
+            ["bash", "-c", f"for f in {LOG_GLOB}; do [ -f $f ] && echo \"== $f\" "
+             f"&& tail -n {lines} $f; done; true"]
+        )
+        return out.decode(errors="replace").strip()
+
+
+class PageBlock(pytest.Item):
+    hidden = False
+
+    def __init__(self, *, block: CodeBlock, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.block = block
+
+    def runtest(self) -> None:
+        page: RunbookPage = self.parent  # type: ignore[assignment]
+        mark = self.get_closest_marker("timeout")
+        timeout = int(mark.args[0]) if mark and mark.args else DEFAULT_BLOCK_TIMEOUT
+        result = page.run(self.block, timeout)
+        self.user_properties.append(("hidden", self.hidden))
+        if result.exit_code != 0:
+            why = "timed out" if result.exit_code in (124, 137) else f"exit code {result.exit_code}"
+            raise BlockFailed(self._report(why, result, page.log_tail()))
+        expected = self.block.expected_output
+        if expected is not None:
+            got = result.stdout
+            if self.block.expected_output_ignore_whitespace:
+                expected, got = re.sub(r"\s+", "", expected), re.sub(r"\s+", "", got)
+            if expected != got:
+                raise BlockFailed(
+                    self._report("stdout differs from the expected output", result, "")
+                    + f"\n--- expected stdout ---\n{self.block.expected_output}"
+                )
+
+    def _report(self, why: str, result: BlockResult, log: str) -> str:
+        kind = "hidden check" if self.hidden else "block"
+        parts = [
+            f"{self.path.relative_to(ROOT)}:{self.block.lineno}: {kind} failed: {why}",
+            f"--- {self.block.syntax} ---\n{self.block.code.rstrip()}",
+            f"--- stdout ---\n{result.stdout.rstrip()}",
+            f"--- stderr ---\n{result.stderr.rstrip()}",
+        ]
+        if log:
+            parts.append(f"--- log tail ---\n{log}")
+        return "\n".join(parts)
+
+    def repr_failure(self, excinfo, style=None):
+        if isinstance(excinfo.value, BlockFailed):
+            return str(excinfo.value)
+        return super().repr_failure(excinfo)
+
+    def reportinfo(self):
+        return self.path, self.block.lineno - 1, f"{self.path.name}::{self.name}"
