@@ -20,7 +20,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from runbook.errors import RefusingToOverwrite, UsageError
-from runbook.files import write_private, write_public
+from runbook.files import write_private, write_public  # noqa: F401 - re-exported
 from runbook.names import LOCAL_SANS, San, parse_sans
 
 PrivateKey = Union[rsa.RSAPrivateKey, ec.EllipticCurvePrivateKey]

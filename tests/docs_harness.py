@@ -171,7 +171,7 @@ class RunbookPage(pytest.File):
             extra_hosts=EXTRA_HOSTS,
             volumes={str(ROOT): {"bind": "/opt/runbook", "mode": "ro"}},
             environment={"PYTHONPATH": "/opt/runbook"},
-            working_dir="/root",
+            working_dir="/tmp",
             name=f"runbook-{os.environ[SESSION_ENV]}-{re.sub(r'[^a-z0-9]+', '-', rel.lower())}",
         )
 

@@ -1,0 +1,70 @@
+# Two commands do everything on a fresh machine:
+#   make demo   zero to a verified TLS InfluxDB with Telegraf writing over HTTPS
+#   make test   every test: unit, real-server integration, docs pages, site
+# Each installs what it needs (Debian packages, Docker engine, Python venv, images).
+
+SHELL := /bin/bash
+PY ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+PYTEST_N ?= 2
+export PATH := $(CURDIR)/$(BIN):$(PATH)
+
+.PHONY: demo down test test-unit test-server test-docs test-site site serve images engine deps lint bench report clean
+
+deps:
+	@scripts/install-deps.sh
+
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PY) -m venv $(VENV)
+	@$(BIN)/python -m pip install --quiet --upgrade pip
+	@$(BIN)/python -m pip install --quiet -e '.[test]'
+	@touch $@
+
+venv: $(STAMP)
+
+engine: deps
+	@scripts/docker-engine.sh
+
+images: engine
+	@scripts/build-image.sh >/dev/null
+
+lint: $(STAMP)
+	$(BIN)/ruff check runbook tests
+
+test-unit: $(STAMP)
+	$(BIN)/pytest tests -m "not server and not browser" -q
+
+test-server: $(STAMP) images
+	$(BIN)/pytest tests -m server -q
+
+test-docs: $(STAMP) images
+	$(BIN)/pytest docs -n $(PYTEST_N) --dist loadfile -q
+
+site: $(STAMP)
+	$(BIN)/mkdocs build --strict --site-dir site
+
+test-site: $(STAMP) site
+	@scripts/install-deps.sh browser
+	$(BIN)/pytest tests -m browser -q
+
+# The whole suite in one pytest run, so the last line is one summary.
+test: $(STAMP) images lint site
+	@scripts/install-deps.sh browser
+	$(BIN)/pytest tests docs -n $(PYTEST_N) --dist loadfile
+
+serve: $(STAMP)
+	$(BIN)/mkdocs serve
+
+demo: $(STAMP) images
+	$(BIN)/runbook demo
+
+down: $(STAMP)
+	$(BIN)/runbook down
+
+bench: $(STAMP) images
+	$(BIN)/runbook bench
+
+clean:
+	rm -rf site build .pytest_cache

@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# Debian packages the project needs on the machine that runs it.
+#   scripts/install-deps.sh          build + test tools
+#   scripts/install-deps.sh browser  also Debian's chromium for the site test
+set -euo pipefail
+here=$(dirname "$0")
+pkgs=(docker.io debootstrap pkg-config openssl curl ca-certificates git make python3-venv)
+[[ ${1:-} == browser ]] && pkgs+=(chromium)
+"$here/apt-install.sh" "${pkgs[@]}"
+for tool in go cargo; do
+  command -v "$tool" >/dev/null || {
+    echo "[install-deps] ERROR: '$tool' is missing; it builds influxd (Go + flux's Rust library). Install Go >= 1.23 and Rust via rustup." >&2
+    exit 2
+  }
+done
