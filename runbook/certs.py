@@ -12,7 +12,6 @@ import datetime as dt
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Union
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
@@ -23,7 +22,7 @@ from runbook.errors import RefusingToOverwrite, UsageError
 from runbook.files import write_private, write_public  # noqa: F401 - re-exported
 from runbook.names import LOCAL_SANS, San, parse_sans
 
-PrivateKey = Union[rsa.RSAPrivateKey, ec.EllipticCurvePrivateKey]
+PrivateKey = rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey
 
 KEY_TYPES = ("rsa2048", "rsa3072", "rsa4096", "p256", "p384")
 DEFAULT_KEY_TYPE = "rsa2048"
@@ -124,7 +123,7 @@ def _builder(subject: x509.Name, issuer: x509.Name, public_key, days: int, now: 
 
 
 def _now() -> dt.datetime:
-    return dt.datetime.now(dt.timezone.utc)
+    return dt.datetime.now(dt.UTC)
 
 
 @dataclass
@@ -291,9 +290,9 @@ def wildcard(ca: CA, domain: str, **kwargs) -> Issued:
 
 def not_after(cert: x509.Certificate) -> dt.datetime:
     value = getattr(cert, "not_valid_after_utc", None)
-    return value if value is not None else cert.not_valid_after.replace(tzinfo=dt.timezone.utc)
+    return value if value is not None else cert.not_valid_after.replace(tzinfo=dt.UTC)
 
 
 def not_before(cert: x509.Certificate) -> dt.datetime:
     value = getattr(cert, "not_valid_before_utc", None)
-    return value if value is not None else cert.not_valid_before.replace(tzinfo=dt.timezone.utc)
+    return value if value is not None else cert.not_valid_before.replace(tzinfo=dt.UTC)

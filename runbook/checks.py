@@ -216,7 +216,7 @@ def check_files(
 ) -> list[Finding]:
     """Every finding for a cert/key pair; InputError only for files that cannot be read."""
     cert_path, key_path = Path(cert_path), Path(key_path)
-    now = now or dt.datetime.now(dt.timezone.utc)
+    now = now or dt.datetime.now(dt.UTC)
     findings: list[Finding] = []
     certs = key = None
     try:

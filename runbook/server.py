@@ -8,6 +8,7 @@ tests can find and remove what they started.
 
 from __future__ import annotations
 
+import contextlib
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -164,10 +165,8 @@ class TLSInfluxd:
     def stop(self) -> None:
         """Stop and remove the container (named data volumes are kept)."""
         if self.container is not None:
-            try:
+            with contextlib.suppress(Exception):  # already removed
                 self.container.remove(force=True)
-            except Exception:  # noqa: BLE001 - already removed
-                pass
             self.container = None
 
     def __enter__(self) -> TLSInfluxd:

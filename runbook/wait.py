@@ -24,9 +24,9 @@ def poll_until(
 ) -> T:
     """Call `attempt` until it returns a truthy value; return that value.
 
-    Exceptions of the `fatal` types end the wait at once; others count as "not yet" and the last one is
-    reported if the deadline passes. `on_timeout` may add context (for
-    example the tail of a server log) to the timeout message.
+    Exceptions of the `fatal` types end the wait at once; others count as
+    "not yet", and the last one is reported if the deadline passes.
+    `on_timeout` may add context (a server log tail) to the timeout message.
     """
     deadline = time.monotonic() + timeout
     last_error: BaseException | None = None

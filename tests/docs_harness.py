@@ -27,7 +27,6 @@ import pytest
 from pytest_codeblocks.main import CodeBlock, extract_from_file
 
 ROOT = Path(__file__).resolve().parent.parent
-DOCS = ROOT / "docs"
 SESSION_ENV = "RUNBOOK_TEST_SESSION"
 IMAGE_ENV = "RUNBOOK_IMAGE"
 LABEL = "runbook.session"
@@ -52,6 +51,11 @@ def _docker():
     import docker
 
     return docker.from_env()
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addini("runbook_pages", type="linelist", default=["docs"],
+                  help="folders whose .md pages the docs harness runs")
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -80,7 +84,8 @@ def _ensure_image() -> str:
 
 
 def pytest_collect_file(file_path: Path, parent: pytest.Collector):
-    if file_path.suffix == ".md" and DOCS in file_path.parents:
+    roots = [parent.config.rootpath / d for d in parent.config.getini("runbook_pages")]
+    if file_path.suffix == ".md" and any(r in file_path.parents for r in roots):
         return RunbookPage.from_parent(parent, path=file_path)
     return None
 
@@ -160,7 +165,7 @@ class RunbookPage(pytest.File):
     def setup(self) -> None:
         image = _ensure_image()
         client = _docker()
-        rel = self.path.relative_to(ROOT).as_posix()
+        rel = self.path.relative_to(self.config.rootpath).as_posix()
         self.container = client.containers.run(
             image,
             entrypoint=["sleep", "infinity"],
@@ -229,8 +234,9 @@ class PageBlock(pytest.Item):
 
     def _report(self, why: str, result: BlockResult, log: str) -> str:
         kind = "hidden check" if self.hidden else "block"
+        where = f"{self.path.relative_to(self.config.rootpath)}:{self.block.lineno}"
         parts = [
-            f"{self.path.relative_to(ROOT)}:{self.block.lineno}: {kind} failed: {why}",
+            f"{where}: {kind} failed: {why}",
             f"--- {self.block.syntax} ---\n{self.block.code.rstrip()}",
             f"--- stdout ---\n{result.stdout.rstrip()}",
             f"--- stderr ---\n{result.stderr.rstrip()}",

@@ -35,7 +35,7 @@ def _custom_cert(tmp: Path, *, sans=True, ku_digital=True, eku=ExtendedKeyUsageO
                  start_delta=-1, end_delta=30, ca=False) -> tuple[Path, Path]:
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "localhost")])
-    now = dt.datetime.now(dt.timezone.utc)
+    now = dt.datetime.now(dt.UTC)
     b = (x509.CertificateBuilder().subject_name(name).issuer_name(name)
          .public_key(key.public_key()).serial_number(x509.random_serial_number())
          .not_valid_before(now + dt.timedelta(days=start_delta))
@@ -147,7 +147,7 @@ def _intermediate_chain(tmp):
     inter_issued = root.issue(["intermediate.example.test"])
     # Turn the issued leaf into an intermediate CA by re-signing with CA constraints.
     inter_key = certs.generate_key()
-    now = dt.datetime.now(dt.timezone.utc)
+    now = dt.datetime.now(dt.UTC)
     inter_cert = (x509.CertificateBuilder()
                   .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "inter")]))
                   .issuer_name(root.cert.subject).public_key(inter_key.public_key())

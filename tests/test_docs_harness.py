@@ -1,0 +1,102 @@
+"""The docs harness itself: it catches broken pages, reports them readably,
+isolates pages from each other and leaves no container behind.
+
+Pages under tests/fixtures/pages are run by a child pytest (pytester), the
+way `make test-docs` runs docs/.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.docs_harness import LABEL, ROOT, _ensure_image
+
+pytestmark = pytest.mark.server
+PAGES = Path(__file__).parent / "fixtures" / "pages"
+
+
+@pytest.fixture(scope="module", autouse=True)
+def image():
+    return _ensure_image()
+
+
+def leftover(session_id: str) -> list[str]:
+    out = subprocess.run(["docker", "ps", "-aq", "--filter", f"label={LABEL}={session_id}"],
+                         capture_output=True, text=True, check=True)
+    return out.stdout.split()
+
+
+def run_pages(pytester: pytest.Pytester, monkeypatch, *pages: str, args: tuple[str, ...] = ()):
+    for page in pages:
+        shutil.copy(PAGES / page, pytester.path / page)
+    pytester.makeini("[pytest]\nrunbook_pages = .\n")
+    session = f"harness-{os.getpid()}-{pytester.path.name}"[:40]
+    monkeypatch.setenv("RUNBOOK_TEST_SESSION", session)
+    monkeypatch.setenv("PYTHONPATH", str(ROOT))
+    result = pytester.runpytest_subprocess("-p", "tests.docs_harness", "-p", "no:cacheprovider",
+                                           *args, *pages)
+    return result, session
+
+
+def test_failing_block_fails_with_a_readable_report_and_no_container_left(pytester, monkeypatch):
+    result, session = run_pages(pytester, monkeypatch, "broken_block.md")
+    result.assert_outcomes(passed=1, failed=1)
+    out = result.stdout.str()
+    assert "broken_block.md:7: block failed: exit code 1" in out
+    assert "--- stdout ---\nbefore the failure" in out
+    assert "never printed" not in out.split("--- stdout ---")[1].split("--- stderr ---")[0]
+    assert leftover(session) == []
+
+
+def test_wrong_output_is_reported_with_both_outputs(pytester, monkeypatch):
+    result, session = run_pages(pytester, monkeypatch, "wrong_output.md")
+    result.assert_outcomes(failed=1)
+    out = result.stdout.str()
+    assert "stdout differs from the expected output" in out
+    assert "--- stdout ---\n203" in out and "--- expected stdout ---\n204" in out
+    assert leftover(session) == []
+
+
+def test_block_past_its_time_limit_fails_as_timed_out(pytester, monkeypatch):
+    result, session = run_pages(pytester, monkeypatch, "slow_block.md")
+    result.assert_outcomes(failed=1)
+    assert "block failed: timed out" in result.stdout.str()
+    assert leftover(session) == []
+
+
+def test_two_pages_in_parallel_each_get_their_own_localhost_8086(pytester, monkeypatch):
+    result, session = run_pages(pytester, monkeypatch, "parallel_alpha.md", "parallel_beta.md",
+                                args=("-n", "2", "--dist", "loadfile"))
+    result.assert_outcomes(passed=4)
+    assert leftover(session) == []
+
+
+def test_interrupted_run_leaves_no_container(tmp_path):
+    """Ctrl-C while a block runs: the page's container is still removed."""
+    shutil.copy(PAGES / "slow_block.md", tmp_path / "slow_block.md")
+    (tmp_path / "pytest.ini").write_text("[pytest]\nrunbook_pages = .\n")
+    session = f"interrupt-{os.getpid()}"
+    env = {**os.environ, "RUNBOOK_TEST_SESSION": session, "PYTHONPATH": str(ROOT)}
+    proc = subprocess.Popen([sys.executable, "-m", "pytest", "-p", "tests.docs_harness",
+                             "-p", "no:cacheprovider", "slow_block.md"],
+                            cwd=tmp_path, env=env, stdout=subprocess.PIPE, text=True)
+    # Wait (bounded by the events docker reports) until the page's container runs.
+    events = subprocess.Popen(["docker", "events", "--filter", f"label={LABEL}={session}",
+                               "--filter", "event=start", "--format", "{{.ID}}"],
+                              stdout=subprocess.PIPE, text=True)
+    try:
+        started = events.stdout.readline().strip()
+    finally:
+        events.kill()
+    assert started, "the page's container never started"
+    proc.send_signal(signal.SIGINT)
+    out, _ = proc.communicate(timeout=60)
+    assert "KeyboardInterrupt" in out
+    assert leftover(session) == []
