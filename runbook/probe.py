@@ -106,7 +106,7 @@ def try_version(target: Target, version: str, timeout: float = 5.0) -> str:
 def tls12_ciphers_accepted(target: Target, timeout: float = 5.0) -> list[str]:
     """Each TLS 1.2 cipher suite the server accepts, offered one at a time."""
     offered = [c["name"] for c in _permissive_context().get_ciphers()
-               if c["protocol"] == "TLSv1.2"]
+               if c["protocol"] != "TLSv1.3"]
     accepted = []
     for name in offered:
         try:

@@ -20,7 +20,7 @@ from runbook.wait import poll_until
 
 DEFAULT_IMAGE = "influx-tls-runbook:latest"
 OWNER_LABEL = "runbook.owner"
-CERT_MOUNT = "/etc/influxdb2/tls"
+CERT_MOUNT = "/etc/ssl/influxdb"
 MIN_VERSIONS = ("1.0", "1.1", "1.2", "1.3")
 
 

@@ -1,0 +1,59 @@
+"""Fixtures for tests against a real influxd in Docker (marker: server)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+import pytest
+
+from runbook import certs
+from tests.docs_harness import _ensure_image
+
+INFLUXDB_UID = 1000
+
+
+@pytest.fixture(scope="session")
+def runbook_image() -> str:
+    """Starts the Docker engine and builds the image if needed; never skips."""
+    image = _ensure_image()
+    os.environ["RUNBOOK_IMAGE"] = image
+    return image
+
+
+def make_cert_dir(path: Path, issued: certs.Issued, ca: certs.CA | None = None) -> Path:
+    """server.crt/server.key (key owned by influxd's uid) and ca.crt, as a server needs."""
+    path.mkdir(parents=True, exist_ok=True)
+    issued.write(path / "server.crt", path / "server.key")
+    os.chown(path / "server.key", INFLUXDB_UID, INFLUXDB_UID)
+    if ca is not None:
+        (path / "ca.crt").write_bytes(ca.cert_pem())
+    return path
+
+
+@pytest.fixture(scope="session")
+def cert_root():
+    """A folder influxd's uid can traverse (pytest's tmp_path is 0700 root-only)."""
+    root = Path(tempfile.mkdtemp(prefix="runbook-certs-"))
+    root.chmod(0o755)
+    yield root
+    shutil.rmtree(root, ignore_errors=True)
+
+
+@pytest.fixture
+def cert_dir(cert_root, request) -> Path:
+    path = cert_root / request.node.name.replace("/", "_")[:60]
+    path.mkdir()
+    return path
+
+
+@pytest.fixture(scope="session")
+def local_ca() -> certs.CA:
+    return certs.CA.create()
+
+
+@pytest.fixture(scope="session")
+def ca_cert_dir(cert_root, local_ca) -> Path:
+    return make_cert_dir(cert_root / "ca-signed", local_ca.issue(), local_ca)
