@@ -32,10 +32,26 @@ SYMPTOMS: tuple[Symptom, ...] = (
         "key-path=/etc/ssl/influxdb.key",
         "influxd could not read or parse the certificate/key pair: wrong path, unreadable "
         "file, encrypted key, or a key that does not match the certificate",
-        "run: runbook check --cert CERT --key KEY --user 1000 (it names which one)",
+        "read the 'Error:' line that follows, or run: runbook check --cert CERT --key KEY",
         "failed-to-load-x509-key-pair"),
     Symptom(
-        "unknown-authority", r"x509: certificate signed by unknown authority",
+        "key-cert-mismatch", r"private key does not match public key",
+        "Error: tls: private key does not match public key",
+        "the key file holds another key than the one the certificate was issued for",
+        "find the matching key (compare public keys, see 'Check that certificate and key "
+        "belong together'), or reissue the certificate for this key",
+        "tls-private-key-does-not-match-public-key"),
+    Symptom(
+        "file-not-found", r"open \S+: no such file or directory",
+        "Error: open /etc/ssl/influxdb/nope.crt: no such file or directory",
+        "tls-cert or tls-key names a file that does not exist (inside a container: a path "
+        "that is not mounted)",
+        "fix the path; influxd print-config --key-name tls-cert shows the one in use",
+        "open-no-such-file-or-directory"),
+    Symptom(
+        "unknown-authority",
+        r"x509: certificate signed by unknown authority|unable to get local issuer certificate"
+        r"|self[- ]signed certificate",
         "tls: failed to verify certificate: x509: certificate signed by unknown authority",
         "the client does not trust the CA that signed the server certificate",
         "give the client the CA file: curl --cacert ca.crt, Telegraf tls_ca = \"ca.crt\"",
@@ -43,7 +59,7 @@ SYMPTOMS: tuple[Symptom, ...] = (
     Symptom(
         "hostname-mismatch",
         r"certificate is valid for .*, not \S+|no alternative certificate subject name matches"
-        r"|Hostname mismatch|doesn't match",
+        r"|Hostname mismatch|hostname mismatch",
         "x509: certificate is valid for example.com, www.example.com, not localhost",
         "the name the client connects to is not among the certificate's SANs",
         "connect with a name the certificate lists, or reissue it with that name in "

@@ -33,3 +33,15 @@ def test_cli_exits_0_on_a_clean_log():
     proc = subprocess.run([sys.executable, "-m", "runbook", "doctor"], input="all good\n",
                           capture_output=True, text=True)
     assert (proc.returncode, proc.stdout.strip()) == (0, "No known TLS symptom found.")
+
+
+def test_every_symptom_has_its_heading_on_the_troubleshooting_page():
+    import re
+    from pathlib import Path
+
+    from markdown.extensions.toc import slugify
+
+    page = Path(__file__).resolve().parents[2] / "docs" / "troubleshoot.md"
+    headings = re.findall(r"^#+ (.+)$", page.read_text(), re.M)
+    anchors = {slugify(h.replace("`", ""), "-") for h in headings}
+    assert [s.section for s in SYMPTOMS if s.section not in anchors] == []
