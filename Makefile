@@ -43,7 +43,7 @@ test-docs: $(STAMP) images
 	$(BIN)/pytest docs -n $(PYTEST_N) --dist loadfile -q
 
 site: $(STAMP)
-	$(BIN)/mkdocs build --strict --site-dir site
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --site-dir site
 
 test-site: $(STAMP) site
 	@scripts/install-deps.sh browser

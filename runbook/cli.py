@@ -13,6 +13,7 @@ from pathlib import Path
 
 import click
 
+from runbook import __version__
 from runbook.errors import RunbookError
 
 EXIT_FINDINGS, EXIT_USAGE = 1, 2
@@ -44,7 +45,7 @@ def _user(value: str) -> int | None:
 
 
 @click.group(cls=Group)
-@click.version_option(package_name="influx-tls-runbook", prog_name="runbook")
+@click.version_option(version=__version__, prog_name="runbook")
 def cli() -> None:
     """Helpers for enabling TLS on InfluxDB v2: certificates, checks, probes."""
 
@@ -270,6 +271,30 @@ def doctor(log_file: Path | None, as_json: bool) -> None:
             click.echo(f"  fix:   {s.fix}")
             click.echo(f"  see:   {TROUBLESHOOT_PAGE}#{s.section}")
     sys.exit(EXIT_FINDINGS if found else 0)
+
+
+# --- demo -------------------------------------------------------------------
+
+@cli.command()
+@click.option("--state", type=click.Path(file_okay=False, path_type=Path),
+              default=Path(".demo"), show_default=True,
+              help="Where the CA, certificates, token and Telegraf config go.")
+def demo(state: Path) -> None:
+    """Start a verified TLS InfluxDB with Telegraf writing over HTTPS."""
+    from runbook.demo import run
+
+    report = run(state)
+    click.echo("")
+    click.echo("\n".join(report.lines()))
+
+
+@cli.command()
+def down() -> None:
+    """Stop and remove everything `runbook demo` started."""
+    from runbook.demo import down as remove
+
+    removed = remove()
+    click.echo("Removed: " + ", ".join(removed) if removed else "Nothing to remove.")
 
 
 def main() -> None:

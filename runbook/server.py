@@ -60,6 +60,7 @@ class TLSInfluxd:
     host_port: int | None = None  # None: a free port chosen by Docker
     server_name: str = "localhost"
     owner: str = "runbook"
+    name: str | None = None  # container name
     extra_args: list[str] = field(default_factory=list)
     container = None
 
@@ -119,7 +120,7 @@ class TLSInfluxd:
         self.container = client.containers.run(
             image_ref(), command=self.influxd_args(), detach=True,
             ports={"8086/tcp": ("127.0.0.1", self.host_port)},
-            volumes=volumes, labels={OWNER_LABEL: self.owner},
+            volumes=volumes, labels={OWNER_LABEL: self.owner}, name=self.name,
         )
         try:
             self.container.reload()
@@ -166,7 +167,7 @@ class TLSInfluxd:
         """Stop and remove the container (named data volumes are kept)."""
         if self.container is not None:
             with contextlib.suppress(Exception):  # already removed
-                self.container.remove(force=True)
+                self.container.remove(force=True, v=True)
             self.container = None
 
     def __enter__(self) -> TLSInfluxd:
@@ -181,5 +182,5 @@ def remove_owned(owner: str = "runbook") -> int:
     client = docker_client()
     found = client.containers.list(all=True, filters={"label": f"{OWNER_LABEL}={owner}"})
     for c in found:
-        c.remove(force=True)
+        c.remove(force=True, v=True)
     return len(found)

@@ -1,0 +1,122 @@
+"""Nothing is lost when a server moves from HTTP to HTTPS, or when its
+certificate is rotated while Telegraf writes (real influxd, real Telegraf)."""
+
+from __future__ import annotations
+
+import os
+import socket
+import time
+from pathlib import Path
+
+import pytest
+
+from runbook.client import InfluxClient
+from runbook.server import OWNER_LABEL, TLSInfluxd, docker_client
+from runbook.wait import poll_until
+from tests.integration.conftest import make_cert_dir
+
+pytestmark = pytest.mark.server
+ORG, BUCKET, TOKEN = "acme", "metrics", "integration-test-token"
+
+
+@pytest.fixture
+def volume():
+    name = f"runbook-test-{os.getpid()}-{time.monotonic_ns()}"
+    yield name
+    client = docker_client()
+    for c in client.containers.list(all=True, filters={"volume": name}):
+        c.remove(force=True, v=True)
+    client.volumes.get(name).remove(force=True)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def count(client: InfluxClient, flux_filter: str) -> int:
+    rows = client.query(f'from(bucket: "{BUCKET}") |> range(start: -1h) |> filter(fn: (r) => '
+                        f"{flux_filter}) |> count() |> group() |> sum()", org=ORG)
+    return int(rows[0]["_value"]) if rows else 0
+
+
+def test_switching_http_to_https_keeps_every_point(runbook_image, cert_dir, local_ca, volume):
+    d = make_cert_dir(cert_dir, local_ca.issue(), local_ca)
+    with TLSInfluxd(tls=False, volume=volume, owner="pytest") as plain:
+        # The server as operators have it before the switch: onboarded over HTTP.
+        plain.client().setup(org=ORG, bucket=BUCKET, username="admin", password="password123",
+                             token=TOKEN)
+        lines = "\n".join(f"reading,sensor=s{i % 7} value={i} {1_700_000_000 + i}"
+                          for i in range(5000))
+        plain.client(TOKEN).write(lines, org=ORG, bucket=BUCKET, precision="s")
+        before = plain.client(TOKEN).query(
+            f'from(bucket: "{BUCKET}") |> range(start: 0) |> count() |> group() |> sum()',
+            org=ORG)
+    with TLSInfluxd(cert_dir=d, ca_file=d / "ca.crt", volume=volume, owner="pytest") as tls:
+        after = tls.client(TOKEN).query(
+            f'from(bucket: "{BUCKET}") |> range(start: 0) |> count() |> group() |> sum()',
+            org=ORG)
+    assert int(before[0]["_value"]) == int(after[0]["_value"]) == 5000
+
+
+def test_rotating_the_certificate_loses_no_telegraf_point(runbook_image, cert_dir, local_ca,
+                                                          volume, tmp_path):
+    d = make_cert_dir(cert_dir, local_ca.issue(), local_ca)
+    port = free_port()
+    server = TLSInfluxd(cert_dir=d, ca_file=d / "ca.crt", volume=volume, host_port=port,
+                        owner="pytest").start()
+    telegraf = None
+    try:
+        server.onboard(org=ORG, bucket=BUCKET, token=TOKEN)
+        out = Path(cert_dir) / "telegraf-out"
+        out.mkdir()
+        (out / "telegraf.conf").write_text(f"""
+[agent]
+  interval = "500ms"
+  flush_interval = "500ms"
+[[inputs.mem]]
+[[outputs.file]]
+  files = ["/out/metrics.lp"]
+[[outputs.influxdb_v2]]
+  urls = ["https://localhost:{port}"]
+  token = "{TOKEN}"
+  organization = "{ORG}"
+  bucket = "{BUCKET}"
+  tls_ca = "/tls/ca.crt"
+""")
+        telegraf = docker_client().containers.run(
+            runbook_image, ["telegraf", "--config", "/out/telegraf.conf"], detach=True,
+            network_mode="host", labels={OWNER_LABEL: "pytest"},
+            volumes={str(out): {"bind": "/out", "mode": "rw"},
+                     str(d): {"bind": "/tls", "mode": "ro"}})
+        client = server.client(TOKEN)
+        used = 'r._measurement == "mem" and r._field == "used"'
+        poll_until(lambda: count(client, used) >= 3, what="Telegraf's first writes", timeout=30)
+        old_serial = server.container.exec_run(
+            ["openssl", "x509", "-noout", "-serial", "-in", "/etc/ssl/influxdb/server.crt"]).output
+
+        # Rotate: new certificate from the same CA, replaced atomically; restart influxd.
+        local_ca.issue().write(d / "server.crt", d / "server.key", overwrite=True)
+        os.chown(d / "server.key", 1000, 1000)
+        server.stop()
+        server = TLSInfluxd(cert_dir=d, ca_file=d / "ca.crt", volume=volume, host_port=port,
+                            owner="pytest").start()
+        client = server.client(TOKEN)
+        new_serial = server.container.exec_run(
+            ["openssl", "x509", "-noout", "-serial", "-in", "/etc/ssl/influxdb/server.crt"]).output
+        assert new_serial != old_serial
+        stored_at_restart = count(client, used)
+        poll_until(lambda: count(client, used) >= stored_at_restart + 3,
+                   what="Telegraf's writes after the restart", timeout=30)
+
+        telegraf.stop(timeout=30)  # SIGTERM: Telegraf flushes its buffer, then exits
+        assert telegraf.wait(timeout=30)["StatusCode"] == 0
+        produced = sum(1 for line in (out / "metrics.lp").read_text().splitlines()
+                       if line.startswith("mem,"))
+        assert produced >= stored_at_restart + 3  # points on both sides of the restart
+        assert count(client, used) == produced
+    finally:
+        if telegraf is not None:
+            telegraf.remove(force=True, v=True)
+        server.stop()
