@@ -100,6 +100,9 @@ def test_rotating_the_certificate_loses_no_telegraf_point(runbook_image, cert_di
         local_ca.issue().write(d / "server.crt", d / "server.key", overwrite=True)
         os.chown(d / "server.key", 1000, 1000)
         server.stop()
+        # Keep influxd down until Telegraf has failed a write: it must buffer.
+        poll_until(lambda: b"E! [outputs.influxdb_v2]" in telegraf.logs(),
+                   what="Telegraf's failed write while influxd is down", timeout=30)
         server = TLSInfluxd(cert_dir=d, ca_file=d / "ca.crt", volume=volume, host_port=port,
                             owner="pytest").start()
         client = server.client(TOKEN)
