@@ -289,6 +289,35 @@ def demo(state: Path) -> None:
 
 
 @cli.command()
+@click.option("--rounds", type=click.IntRange(1, 50), default=5, show_default=True)
+@click.option("--pings", type=click.IntRange(10, 10000), default=100, show_default=True,
+              help="Requests per latency sample.")
+@click.option("--json-out", type=click.Path(dir_okay=False, path_type=Path),
+              default=Path("docs/assets/bench.json"), show_default=True)
+@click.option("--png-out", type=click.Path(dir_okay=False, path_type=Path),
+              default=Path("docs/assets/bench.png"), show_default=True)
+def bench(rounds: int, pings: int, json_out: Path, png_out: Path) -> None:
+    """Measure what TLS costs: HTTP vs HTTPS 1.2 vs 1.3, handshakes, queries."""
+    from rich.console import Console
+    from rich.table import Table
+
+    from runbook.bench import run, save, table_rows
+
+    console = Console()
+    result = run(rounds=rounds, pings=pings, log=lambda m: console.log(m))
+    save(result, json_out, png_out)
+    table = Table(title="What TLS costs (median of rounds; min .. max)")
+    for col in ("figure", "median", "spread"):
+        table.add_column(col)
+    for row in table_rows(result):
+        table.add_row(*row)
+    console.print(table)
+    for k, v in result["headline"].items():
+        console.print(f"{k}: [bold]{v:.2f}[/bold]")
+    console.print(f"JSON: {json_out}   chart: {png_out}")
+
+
+@cli.command()
 def down() -> None:
     """Stop and remove everything `runbook demo` started."""
     from runbook.demo import down as remove

@@ -1,0 +1,296 @@
+"""`runbook bench`: what TLS costs influxd, measured here, side by side.
+
+Servers (one container each, same image, same machine): plain HTTP; HTTPS
+with an RSA-2048 certificate (clients pin TLS 1.2 or 1.3); HTTPS with an
+ECDSA P-256 certificate; HTTPS RSA with strict ciphers. Every round measures
+every mode, in a rotated order, so drift in machine load spreads evenly.
+Figures are medians over rounds, with min and max; headlines are ratios to
+plain HTTP. The client is Python's http.client on the same 2-core machine, so
+absolute numbers include client cost; ratios are what carry over.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import http.client
+import json
+import os
+import platform
+import shutil
+import ssl
+import statistics
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlencode
+
+from runbook import certs
+from runbook.server import TLSInfluxd
+
+ORG, BUCKET, TOKEN = "bench", "bench", "bench-token"
+
+
+@dataclass
+class Target:
+    name: str
+    server: TLSInfluxd
+    tls_version: ssl.TLSVersion | None = None  # None: plain HTTP
+
+    def connect(self) -> http.client.HTTPConnection:
+        host, port = "localhost", self.server.host_port
+        if self.tls_version is None:
+            return http.client.HTTPConnection(host, port, timeout=30)
+        ctx = ssl.create_default_context(cafile=str(self.server.ca_file))
+        ctx.minimum_version = ctx.maximum_version = self.tls_version
+        return http.client.HTTPSConnection(host, port, context=ctx, timeout=30)
+
+
+def _request(conn: http.client.HTTPConnection, method: str, path: str, body: bytes | None = None,
+             headers: dict[str, str] | None = None) -> bytes:
+    conn.request(method, path, body=body, headers={"Authorization": f"Token {TOKEN}",
+                                                   **(headers or {})})
+    resp = conn.getresponse()
+    data = resp.read()
+    if resp.status >= 300:
+        raise RuntimeError(f"{method} {path}: HTTP {resp.status}: {data[:200]!r}")
+    return data
+
+
+def write_throughput(t: Target, batches: int, batch_size: int, seq: list[int]) -> float:
+    """Points per second over one keep-alive connection."""
+    conn = t.connect()
+    path = "/api/v2/write?" + urlencode({"org": ORG, "bucket": BUCKET, "precision": "ns"})
+    bodies = []
+    for _ in range(batches):
+        base = seq[0]
+        seq[0] += batch_size
+        bodies.append("\n".join(f"bench_w,mode={t.name},s=s{i % 50} v={i}i {base + i}"
+                                for i in range(batch_size)).encode())
+    start = time.perf_counter()
+    for body in bodies:
+        _request(conn, "POST", path, body, {"Content-Type": "text/plain"})
+    elapsed = time.perf_counter() - start
+    conn.close()
+    return batches * batch_size / elapsed
+
+
+def ping_latencies(t: Target, n: int, *, reuse: bool) -> list[float]:
+    """Seconds per GET /ping, with a new connection (full handshake) or one reused."""
+    out = []
+    conn = t.connect() if reuse else None
+    for _ in range(n):
+        start = time.perf_counter()
+        c = conn or t.connect()
+        _request(c, "GET", "/ping")
+        if not reuse:
+            c.close()
+        out.append(time.perf_counter() - start)
+    if conn:
+        conn.close()
+    return out
+
+
+def query_seconds(t: Target, points: int) -> float:
+    conn = t.connect()
+    flux = ('from(bucket: "bench") |> range(start: 0) '
+            '|> filter(fn: (r) => r._measurement == "bench_q")').encode()
+    start = time.perf_counter()
+    body = _request(conn, "POST", "/api/v2/query?" + urlencode({"org": ORG}), flux,
+                    {"Content-Type": "application/vnd.flux", "Accept": "application/csv"})
+    elapsed = time.perf_counter() - start
+    conn.close()
+    rows = body.count(b"\n,_result,") + body.count(b"\r\n,_result,")
+    if rows < points:
+        raise RuntimeError(f"query returned {rows} rows, expected {points}")
+    return elapsed
+
+
+def percentile(values: list[float], p: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
+
+
+@dataclass
+class Figure:
+    name: str
+    unit: str
+    rounds: list[float] = field(default_factory=list)
+
+    def summary(self) -> dict[str, float | str | list[float]]:
+        return {"unit": self.unit, "median": statistics.median(self.rounds),
+                "min": min(self.rounds), "max": max(self.rounds), "rounds": self.rounds}
+
+
+def _rotate(items: list, r: int) -> list:
+    return items[r % len(items):] + items[:r % len(items)]
+
+
+def _machine() -> dict[str, str]:
+    cpu = "unknown"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return {"cpu": cpu, "cores": str(os.cpu_count()), "kernel": platform.release(),
+            "python": platform.python_version(), "openssl": ssl.OPENSSL_VERSION}
+
+
+def _make_servers(root: Path, stack: list[TLSInfluxd]) -> dict[str, TLSInfluxd]:
+    ca = certs.CA.create("runbook bench CA")
+    dirs = {}
+    for name, key_type in (("rsa", "rsa2048"), ("ecdsa", "p256")):
+        d = root / name
+        d.mkdir()
+        ca.issue(["localhost"], key_type=key_type).write(d / "server.crt", d / "server.key")
+        (d / "ca.crt").write_bytes(ca.cert_pem())
+        os.chown(d / "server.key", 1000, 1000)
+        dirs[name] = d
+    specs = {
+        "http": dict(tls=False),
+        "rsa": dict(cert_dir=dirs["rsa"], ca_file=dirs["rsa"] / "ca.crt"),
+        "ecdsa": dict(cert_dir=dirs["ecdsa"], ca_file=dirs["ecdsa"] / "ca.crt"),
+        "rsa-strict": dict(cert_dir=dirs["rsa"], ca_file=dirs["rsa"] / "ca.crt",
+                           strict_ciphers=True),
+    }
+    servers = {}
+    for name, spec in specs.items():
+        s = TLSInfluxd(owner="bench", **spec)
+        stack.append(s)
+        t0 = time.perf_counter()
+        s.start(timeout=90)
+        servers[name] = s
+        s.startup_seconds = time.perf_counter() - t0  # type: ignore[attr-defined]
+        s.client().setup(org=ORG, bucket=BUCKET, username="bench", password="bench-password",
+                         token=TOKEN)
+    return servers
+
+
+def run(*, rounds: int = 5, batches: int = 5, batch_size: int = 5000, pings: int = 100,
+        query_points: int = 100_000, log: Callable[[str], None] = print) -> dict:
+    root = Path(tempfile.mkdtemp(prefix="runbook-bench-"))
+    root.chmod(0o755)
+    stack: list[TLSInfluxd] = []
+    try:
+        log("starting 4 influxd containers (HTTP, HTTPS RSA, HTTPS ECDSA, HTTPS RSA strict)")
+        s = _make_servers(root, stack)
+        v12, v13 = ssl.TLSVersion.TLSv1_2, ssl.TLSVersion.TLSv1_3
+        modes = {
+            "http": Target("http", s["http"]),
+            "https-tls1.2": Target("tls12", s["rsa"], v12),
+            "https-tls1.3": Target("tls13", s["rsa"], v13),
+        }
+        handshakes = {
+            "rsa-2048 (TLS 1.3)": Target("rsa", s["rsa"], v13),
+            "ecdsa-p256 (TLS 1.3)": Target("ecdsa", s["ecdsa"], v13),
+            "rsa-2048 (TLS 1.2)": Target("rsa12", s["rsa"], v12),
+            "rsa-2048 strict (TLS 1.2)": Target("strict12", s["rsa-strict"], v12),
+        }
+        log(f"loading {query_points} points for the query test")
+        for name in ("http", "https-tls1.3"):
+            t = modes[name]
+            conn = t.connect()
+            for off in range(0, query_points, 10_000):
+                body = "\n".join(f"bench_q,s=s{i % 10} v={i}i {1_600_000_000_000_000_000 + i}"
+                                 for i in range(off, off + 10_000)).encode()
+                _request(conn, "POST", "/api/v2/write?" + urlencode(
+                    {"org": ORG, "bucket": BUCKET, "precision": "ns"}), body)
+            conn.close()
+
+        figs: dict[str, Figure] = {}
+
+        def add(key: str, unit: str, value: float) -> None:
+            figs.setdefault(key, Figure(key, unit)).rounds.append(value)
+
+        seq = [1_700_000_000_000_000_000]
+        for r in range(rounds):
+            log(f"round {r + 1}/{rounds}")
+            for name, t in _rotate(list(modes.items()), r):
+                add(f"write/{name}", "points/s", write_throughput(t, batches, batch_size, seq))
+                new = ping_latencies(t, pings, reuse=False)
+                reused = ping_latencies(t, pings, reuse=True)
+                add(f"ping-new-p50/{name}", "ms", percentile(new, 50) * 1000)
+                add(f"ping-new-p99/{name}", "ms", percentile(new, 99) * 1000)
+                add(f"ping-reused-p50/{name}", "ms", percentile(reused, 50) * 1000)
+                add(f"ping-reused-p99/{name}", "ms", percentile(reused, 99) * 1000)
+            for name, t in _rotate(list(handshakes.items()), r):
+                add(f"handshake-p50/{name}", "ms",
+                    percentile(ping_latencies(t, pings, reuse=False), 50) * 1000)
+            for name in _rotate(["http", "https-tls1.3"], r):
+                add(f"query-100k/{name}", "s", query_seconds(modes[name], query_points))
+
+        summary = {k: f.summary() for k, f in figs.items()}
+
+        def ratio(a: str, b: str) -> float:
+            return summary[a]["median"] / summary[b]["median"]  # type: ignore[operator]
+
+        headline = {
+            "write throughput, HTTPS TLS 1.3 / HTTP": ratio("write/https-tls1.3", "write/http"),
+            "write throughput, HTTPS TLS 1.2 / HTTP": ratio("write/https-tls1.2", "write/http"),
+            "new-connection ping p50, HTTPS TLS 1.3 / HTTP":
+                ratio("ping-new-p50/https-tls1.3", "ping-new-p50/http"),
+            "reused-connection ping p50, HTTPS TLS 1.3 / HTTP":
+                ratio("ping-reused-p50/https-tls1.3", "ping-reused-p50/http"),
+            "handshake p50, ECDSA P-256 / RSA-2048 (TLS 1.3)":
+                ratio("handshake-p50/ecdsa-p256 (TLS 1.3)", "handshake-p50/rsa-2048 (TLS 1.3)"),
+            "handshake p50, strict / default ciphers (TLS 1.2)":
+                ratio("handshake-p50/rsa-2048 strict (TLS 1.2)",
+                      "handshake-p50/rsa-2048 (TLS 1.2)"),
+            "100k-point query time, HTTPS / HTTP":
+                ratio("query-100k/https-tls1.3", "query-100k/http"),
+        }
+        return {
+            "date": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+            "machine": _machine(),
+            "settings": {"rounds": rounds, "batches": batches, "batch_size": batch_size,
+                         "pings": pings, "query_points": query_points},
+            "server_start_to_verified_ping_s": {
+                k: round(v.startup_seconds, 3) for k, v in s.items()},  # type: ignore[attr-defined]
+            "headline": headline,
+            "figures": summary,
+        }
+    finally:
+        for server in stack:
+            server.stop()
+        shutil.rmtree(root, ignore_errors=True)
+
+
+def table_rows(result: dict) -> list[tuple[str, str, str]]:
+    """(figure, median, min..max) rows for the terminal and the docs page."""
+    rows = []
+    for key, f in result["figures"].items():
+        fmt = "{:,.0f}" if f["unit"] == "points/s" else "{:.3f}" if f["unit"] == "s" else "{:.2f}"
+        rows.append((key, f"{fmt.format(f['median'])} {f['unit']}",
+                     f"{fmt.format(f['min'])} .. {fmt.format(f['max'])}"))
+    return rows
+
+
+def write_chart(result: dict, path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    items = list(result["headline"].items())
+    fig, ax = plt.subplots(figsize=(9, 4.5))
+    ax.barh([k for k, _ in items], [v for _, v in items], color="#3f51b5")
+    ax.axvline(1.0, color="black", linewidth=0.8)
+    ax.set_xlabel("ratio (1.0 = same as the reference)")
+    ax.set_title(f"What TLS costs InfluxDB 2.9.1 ({result['machine']['cores']} cores, "
+                 f"{result['date'][:10]})")
+    ax.invert_yaxis()
+    for i, (_, v) in enumerate(items):
+        ax.text(v, i, f" {v:.2f}", va="center")
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+
+
+def save(result: dict, json_path: Path, png_path: Path) -> None:
+    json_path.parent.mkdir(parents=True, exist_ok=True)
+    json_path.write_text(json.dumps(result, indent=2) + "\n")
+    write_chart(result, png_path)
