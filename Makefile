@@ -31,7 +31,7 @@ images: engine
 	@scripts/build-image.sh >/dev/null
 
 lint: $(STAMP)
-	$(BIN)/ruff check runbook tests
+	$(BIN)/ruff check runbook tests scripts
 
 test-unit: $(STAMP)
 	$(BIN)/pytest tests -m "not server and not browser" -q

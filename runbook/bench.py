@@ -94,8 +94,8 @@ def ping_latencies(t: Target, n: int, *, reuse: bool) -> list[float]:
 
 def query_seconds(t: Target, points: int) -> float:
     conn = t.connect()
-    flux = ('from(bucket: "bench") |> range(start: 0) '
-            '|> filter(fn: (r) => r._measurement == "bench_q")').encode()
+    flux = (b'from(bucket: "bench") |> range(start: 0) '
+            b'|> filter(fn: (r) => r._measurement == "bench_q")')
     start = time.perf_counter()
     body = _request(conn, "POST", "/api/v2/query?" + urlencode({"org": ORG}), flux,
                     {"Content-Type": "application/vnd.flux", "Accept": "application/csv"})
@@ -244,7 +244,7 @@ def run(*, rounds: int = 5, batches: int = 5, batch_size: int = 5000, pings: int
                 ratio("query-100k/https-tls1.3", "query-100k/http"),
         }
         return {
-            "date": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+            "date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
             "machine": _machine(),
             "settings": {"rounds": rounds, "batches": batches, "batch_size": batch_size,
                          "pings": pings, "query_points": query_points},
