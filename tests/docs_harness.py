@@ -15,11 +15,14 @@ session label at the end of the run removes anything an interrupt left.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import subprocess
 import sys
+import time
 import uuid
+from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -60,6 +63,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 def pytest_configure(config: pytest.Config) -> None:
     os.environ.setdefault(SESSION_ENV, uuid.uuid4().hex[:12])
+    if _is_controller(config):
+        config.pluginmanager.register(Timings(), "runbook-docs-timings")
     config.addinivalue_line("markers", "timeout(seconds): per-block time limit")
 
 
@@ -96,6 +101,52 @@ def pytest_collection_finish(session: pytest.Session) -> None:
         isinstance(i, PageBlock) for i in session.items
     ):
         _ensure_image()
+
+
+class Timings:
+    """Per-page wall time and block counts, gathered on the controller from
+    every item's reports (also those that xdist workers send back)."""
+
+    def __init__(self) -> None:
+        self.started = time.monotonic()
+        self.pages: dict[str, float] = defaultdict(float)
+        self.counts = {"ran": 0, "hidden": 0, "skipped": 0, "failed": 0}
+        self.skip_reasons: dict[str, int] = defaultdict(int)
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        if ".md::line " not in report.nodeid:
+            return
+        self.pages[report.nodeid.split("::")[0]] += report.duration
+        if report.when == "call":
+            self.counts["ran"] += 1
+            self.counts["hidden"] += dict(report.user_properties).get("hidden", False)
+            self.counts["failed"] += report.failed
+        elif report.skipped:
+            self.counts["skipped"] += 1
+            reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else "skipped"
+            self.skip_reasons[reason.removeprefix("Skipped: ")] += 1
+
+    def pytest_terminal_summary(self, terminalreporter, exitstatus, config) -> None:
+        if not self.pages:
+            return
+        c = self.counts
+        terminalreporter.write_line(
+            f"docs harness: {c['ran']} code blocks ran ({c['hidden']} hidden checks, "
+            f"{c['failed']} failed) on {len(self.pages)} pages; {c['skipped']} skipped")
+        for reason, n in self.skip_reasons.items():
+            terminalreporter.write_line(f"  skipped x{n}: {reason}")
+        workers = getattr(config.option, "numprocesses", None) or 0
+        report = {
+            "mode": f"xdist -n {workers}" if workers else "serial",
+            "wall_s": round(time.monotonic() - self.started, 2),
+            "blocks": dict(c),
+            "skip_reasons": dict(self.skip_reasons),
+            "pages_s": {p: round(t, 2) for p, t in sorted(self.pages.items())},
+        }
+        out = config.rootpath / "reports" / "docs-timings.json"
+        out.parent.mkdir(exist_ok=True)
+        out.write_text(json.dumps(report, indent=2) + "\n")
+        terminalreporter.write_line(f"docs harness: per-page timings in {out}")
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
@@ -158,6 +209,7 @@ class RunbookPage(pytest.File):
                 block.code = block.code.replace(placeholder, value)
             item = PageBlock.from_parent(self, name=f"line {block.lineno}", block=block)
             item.hidden = block.lineno in hidden
+            item.user_properties.append(("hidden", item.hidden))
             for mark in block.marks:
                 item.add_marker(eval(mark, {"sys": sys, "pytest": pytest}))  # noqa: S307
             yield item
@@ -217,7 +269,6 @@ class PageBlock(pytest.Item):
         mark = self.get_closest_marker("timeout")
         timeout = int(mark.args[0]) if mark and mark.args else DEFAULT_BLOCK_TIMEOUT
         result = page.run(self.block, timeout)
-        self.user_properties.append(("hidden", self.hidden))
         if result.exit_code != 0:
             why = "timed out" if result.exit_code in (124, 137) else f"exit code {result.exit_code}"
             raise BlockFailed(self._report(why, result, page.log_tail()))
