@@ -16,7 +16,9 @@ from runbook.errors import UsageError
 from runbook.names import San, host_matches, parse_san, parse_sans
 
 label = st.from_regex(r"[a-z0-9]([a-z0-9-]{0,20}[a-z0-9])?", fullmatch=True)
-dns_name = st.lists(label, min_size=1, max_size=4).map(".".join)
+# A top-level label is never all digits (so a name never reads as an IP address).
+tld = st.from_regex(r"[a-z][a-z0-9]{0,9}", fullmatch=True)
+dns_name = st.tuples(st.lists(label, max_size=3), tld).map(lambda t: ".".join([*t[0], t[1]]))
 ipv4 = st.ip_addresses(v=4).map(str)
 ipv6 = st.ip_addresses(v=6).map(str)
 
