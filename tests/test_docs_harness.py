@@ -71,6 +71,11 @@ def test_block_past_its_time_limit_fails_as_timed_out(pytester, monkeypatch):
     assert leftover(session) == []
 
 
+def test_placeholders_are_replaced_at_collection(pytester, monkeypatch):
+    result, _ = run_pages(pytester, monkeypatch, "placeholder.md")
+    result.assert_outcomes(passed=1)
+
+
 def test_two_pages_in_parallel_each_get_their_own_localhost_8086(pytester, monkeypatch):
     result, session = run_pages(pytester, monkeypatch, "parallel_alpha.md", "parallel_beta.md",
                                 args=("-n", "2", "--dist", "loadfile"))
