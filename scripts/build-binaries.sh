@@ -76,7 +76,7 @@ build_influxd() {
   if [[ -x $dest ]]; then log "influxd $INFLUXD_VERSION: cached"; return; fi
   need pkg-config
   need cargo
-  log "influxd $INFLUXD_VERSION: building (first build compiles flux's Rust library: tens of minutes on 2 cores)"
+  log "influxd $INFLUXD_VERSION: building (the first build compiles flux's Rust library: about 5 minutes on 2 cores, plus downloads)"
   local mod=$work/influxd-$INFLUXD_VERSION
   mkdir -p "$mod"
   (
