@@ -165,7 +165,7 @@ def ensure_telegraf(server: TLSInfluxd, tls: Path, token: str) -> None:
 
 
 def points_last_minute(client: InfluxClient) -> int:
-    rows = client.query(f'from(bucket: "{BUCKET}") |> range(start: -1m) |> count() '
+    rows = client.query(f'from(bucket: "{BUCKET}") |> range(start: -1m, stop: 1m) |> count() '
                         "|> group() |> sum()", org=ORG)
     return int(rows[0]["_value"]) if rows else 0
 

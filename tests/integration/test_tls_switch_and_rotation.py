@@ -36,8 +36,10 @@ def free_port() -> int:
 
 
 def count(client: InfluxClient, flux_filter: str) -> int:
-    rows = client.query(f'from(bucket: "{BUCKET}") |> range(start: -1h) |> filter(fn: (r) => '
-                        f"{flux_filter}) |> count() |> group() |> sum()", org=ORG)
+    # stop in the future: Telegraf stamps a collection with its next interval tick.
+    rows = client.query(f'from(bucket: "{BUCKET}") |> range(start: -1h, stop: 1h) '
+                        f"|> filter(fn: (r) => {flux_filter}) |> count() |> group() |> sum()",
+                        org=ORG)
     return int(rows[0]["_value"]) if rows else 0
 
 
