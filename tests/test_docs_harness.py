@@ -92,8 +92,9 @@ def test_interrupted_run_leaves_no_container(tmp_path):
     proc = subprocess.Popen([sys.executable, "-m", "pytest", "-p", "tests.docs_harness",
                              "-p", "no:cacheprovider", "slow_block.md"],
                             cwd=tmp_path, env=env, stdout=subprocess.PIPE, text=True)
-    # Wait (bounded by the events docker reports) until the page's container runs.
-    events = subprocess.Popen(["docker", "events", "--filter", f"label={LABEL}={session}",
+    # Wait for Docker's start event of the page's container (60 s at most).
+    events = subprocess.Popen(["timeout", "60", "docker", "events",
+                               "--filter", f"label={LABEL}={session}",
                                "--filter", "event=start", "--format", "{{.ID}}"],
                               stdout=subprocess.PIPE, text=True)
     try:
