@@ -227,27 +227,12 @@ class CA:
         common_name: str | None = None,
     ) -> Issued:
         """A server certificate for `sans`, signed by this CA."""
-        parsed = parse_sans(list(sans))
-        if not parsed:
-            raise UsageError("a server certificate needs at least one SAN", fix="pass --san NAME")
-        key = generate_key(key_type)
-        cn = common_name or parsed[0].value
-        ca_ski = self.cert.extensions.get_extension_for_class(x509.SubjectKeyIdentifier)
-        cert = (
-            _builder(_name(cn), self.cert.subject, key.public_key(), _check_days(days), _now())
-            .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
-            .add_extension(_key_usage(key, ca=False), critical=True)
-            .add_extension(
-                x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False
-            )
-            .add_extension(_san_extension(parsed), critical=False)
-            .add_extension(
-                x509.AuthorityKeyIdentifier.from_issuer_subject_key_identifier(ca_ski.value),
-                critical=False,
-            )
-            .sign(self.key, hashes.SHA256())
+        ca_ski = self.cert.extensions.get_extension_for_class(x509.SubjectKeyIdentifier).value
+        return _server_cert(
+            sans, key_type=key_type, days=days, common_name=common_name,
+            issuer=self.cert.subject, signing_key=self.key, chain=[self.cert],
+            extra=[x509.AuthorityKeyIdentifier.from_issuer_subject_key_identifier(ca_ski)],
         )
-        return Issued(cert, key, [self.cert])
 
     def write(
         self,
@@ -267,20 +252,38 @@ def self_signed(
     common_name: str | None = None,
 ) -> Issued:
     """A self-signed server certificate: encryption without verifiable identity."""
+    return _server_cert(sans, key_type=key_type, days=days, common_name=common_name)
+
+
+def _server_cert(
+    sans: list[str] | tuple[str, ...],
+    *,
+    key_type: str,
+    days: int,
+    common_name: str | None,
+    issuer: x509.Name | None = None,
+    signing_key: PrivateKey | None = None,
+    chain: list[x509.Certificate] | None = None,
+    extra: list[x509.ExtensionType] | None = None,
+) -> Issued:
+    """A serverAuth leaf for `sans`: signed by `signing_key`, or by itself."""
     parsed = parse_sans(list(sans))
     if not parsed:
         raise UsageError("a server certificate needs at least one SAN", fix="pass --san NAME")
+    days = _check_days(days)
     key = generate_key(key_type)
-    name = _name(common_name or parsed[0].value)
-    cert = (
-        _builder(name, name, key.public_key(), _check_days(days), _now())
+    subject = _name(common_name or parsed[0].value)
+    builder = (
+        _builder(subject, issuer or subject, key.public_key(), days, _now())
         .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
         .add_extension(_key_usage(key, ca=False), critical=True)
         .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
         .add_extension(_san_extension(parsed), critical=False)
-        .sign(key, hashes.SHA256())
     )
-    return Issued(cert, key)
+    for ext in extra or []:
+        builder = builder.add_extension(ext, critical=False)
+    cert = builder.sign(signing_key or key, hashes.SHA256())
+    return Issued(cert, key, chain or [])
 
 
 def wildcard(ca: CA, domain: str, **kwargs) -> Issued:

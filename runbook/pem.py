@@ -39,18 +39,22 @@ def describe_non_pem(data: bytes) -> str:
     return "the file holds no PEM block"
 
 
+def _not_pem(path, data: bytes, what: str, openssl_cmd: str, label: str) -> NotPem:
+    """The error for a file with no usable PEM block, with the fix for its kind."""
+    fix = (
+        f"convert it: openssl {openssl_cmd} -inform der -in {path} -out {path}.pem"
+        if data[:1] == b"\x30"
+        else f"point at the {what} file (-----BEGIN {label}-----)"
+    )
+    return NotPem(f"{path}: not a PEM {what}: {describe_non_pem(data)}", fix=fix, path=str(path))
+
+
 def load_certificates(path: str | os.PathLike[str]) -> list[x509.Certificate]:
     """All certificates in a PEM file, in file order."""
     data = read_input(path, "certificate")
     blocks = [b for label, b in pem_blocks(data) if label == "CERTIFICATE"]
     if not blocks:
-        reason = describe_non_pem(data)
-        fix = (
-            f"convert it: openssl x509 -inform der -in {path} -out {path}.pem"
-            if data[:1] == b"\x30"
-            else "point at the certificate file (-----BEGIN CERTIFICATE-----)"
-        )
-        raise NotPem(f"{path}: not a PEM certificate: {reason}", fix=fix, path=str(path))
+        raise _not_pem(path, data, "certificate", "x509", "CERTIFICATE")
     certs = []
     for block in blocks:
         try:
@@ -69,13 +73,7 @@ def load_private_key(path: str | os.PathLike[str], passphrase: bytes | None = No
     data = read_input(path, "private key")
     blocks = [(label, b) for label, b in pem_blocks(data) if "PRIVATE KEY" in label]
     if not blocks:
-        reason = describe_non_pem(data)
-        fix = (
-            f"convert it: openssl pkey -inform der -in {path} -out {path}.pem"
-            if data[:1] == b"\x30"
-            else "point at the private key file (-----BEGIN PRIVATE KEY-----)"
-        )
-        raise NotPem(f"{path}: not a PEM private key: {reason}", fix=fix, path=str(path))
+        raise _not_pem(path, data, "private key", "pkey", "PRIVATE KEY")
     label, block = blocks[0]
     encrypted = label == "ENCRYPTED PRIVATE KEY" or b"Proc-Type: 4,ENCRYPTED" in block
     if encrypted and passphrase is None:
