@@ -50,7 +50,7 @@ test-site: $(STAMP) site
 	$(BIN)/pytest tests -m browser -q
 
 # The whole suite in one pytest run, so the last line is one summary.
-test: $(STAMP) images lint site
+test: $(STAMP) images lint
 	@scripts/install-deps.sh browser
 	$(BIN)/pytest tests docs -n $(PYTEST_N) --dist loadfile
 
