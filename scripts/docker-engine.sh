@@ -24,10 +24,28 @@ if [[ $(id -u) -ne 0 ]]; then
   exit 2
 fi
 
+# A dockerd that was killed (the end of a session, a reboot) leaves its pid
+# files behind; the new dockerd refuses to start while they name a process.
+clear_stale_pidfile() {
+  local file=$1 name=$2 pid
+  [[ -f $file ]] || return 0
+  pid=$(cat "$file" 2>/dev/null || true)
+  if [[ -n $pid && -r /proc/$pid/status ]] && grep -q "^Name:[[:space:]]*$name\$" "/proc/$pid/status" \
+     && ! grep -q '^State:[[:space:]]*Z' "/proc/$pid/status"; then
+    say "ERROR: $name (pid $pid) runs but the engine does not answer; stop it or read $log_file"
+    exit 1
+  fi
+  say "removing stale $file"
+  rm -f "$file"
+}
+clear_stale_pidfile /var/run/docker.pid dockerd
+clear_stale_pidfile /var/run/docker/containerd/containerd.pid containerd
+
 say "starting dockerd (log: $log_file)"
 # setsid detaches dockerd from this shell so it outlives make; its output
 # goes to a file so no pipe stays open.
 setsid dockerd >"$log_file" 2>&1 </dev/null &
+dockerd_pid=$!
 
 start=$SECONDS
 until docker info >/dev/null 2>&1; do
@@ -36,7 +54,7 @@ until docker info >/dev/null 2>&1; do
     tail -n 20 "$log_file" >&2 || true
     exit 1
   fi
-  if ! pgrep -x dockerd >/dev/null; then
+  if ! kill -0 "$dockerd_pid" 2>/dev/null || grep -q '^State:[[:space:]]*Z' "/proc/$dockerd_pid/status" 2>/dev/null; then
     say "ERROR: dockerd exited while starting; last log lines:"
     tail -n 20 "$log_file" >&2 || true
     exit 1
