@@ -13,7 +13,14 @@ pytestmark = pytest.mark.server
 
 
 def run(image: str, *cmd: str) -> str:
-    return docker_client().containers.run(image, list(cmd), remove=True).decode()
+    """Output of a one-off container; removed with its anonymous volumes."""
+    container = docker_client().containers.run(image, list(cmd), detach=True,
+                                               labels={OWNER_LABEL: "pytest"})
+    try:
+        container.wait(timeout=60)
+        return container.logs().decode()
+    finally:
+        container.remove(force=True, v=True)
 
 
 def test_pinned_versions_are_what_the_binaries_report(runbook_image):
