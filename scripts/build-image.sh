@@ -25,7 +25,7 @@ base_packages=ca-certificates,openssl,curl,jq,procps,iproute2,python3,python3-cf
 base_tag="$IMAGE_NAME-base:$DEBIAN_SUITE-$(printf '%s' "$base_packages" | sha256sum | cut -c1-12)"
 
 # The final tag depends on every input: versions, packages, Dockerfile, entrypoint.
-inputs_hash=$(cat "$here/versions.env" "$here/image/Dockerfile" "$here/image/entrypoint.sh" <(echo "$base_tag") | sha256sum | cut -c1-12)
+inputs_hash=$(cat "$here/versions.env" "$here/image/Dockerfile" "$here/image/Dockerfile.official" "$here/image/entrypoint.sh" <(echo "$base_tag") | sha256sum | cut -c1-12)
 image_tag="$IMAGE_NAME:$inputs_hash"
 
 image_exists() { docker image inspect "$1" >/dev/null 2>&1; }
