@@ -71,6 +71,9 @@ build_local() {
   docker build -q -f "$here/image/Dockerfile" --build-arg "BASE=$base_tag" \
     --label "runbook.versions=$inputs_hash" -t "$image_tag" "$ctx" >/dev/null
   docker tag "$image_tag" "$IMAGE_NAME:latest"
+  # Images of older inputs are not used again: free their space.
+  docker images "$IMAGE_NAME" --format '{{.Tag}}' | grep -Ev "^($inputs_hash|latest|official-.*)\$" \
+    | while read -r old; do docker rmi "$IMAGE_NAME:$old" >/dev/null && say "removed old image $IMAGE_NAME:$old"; done
   rm -rf "$ctx"
   trap - EXIT
   say "image: built $image_tag"
