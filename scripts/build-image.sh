@@ -73,7 +73,8 @@ build_local() {
   docker tag "$image_tag" "$IMAGE_NAME:latest"
   # Images of older inputs are not used again: free their space.
   docker images "$IMAGE_NAME" --format '{{.Tag}}' | grep -Ev "^($inputs_hash|latest|official-.*)\$" \
-    | while read -r old; do docker rmi "$IMAGE_NAME:$old" >/dev/null && say "removed old image $IMAGE_NAME:$old"; done
+    | while read -r old; do docker rmi "$IMAGE_NAME:$old" >/dev/null && say "removed old image $IMAGE_NAME:$old"; done \
+    || true  # grep finds nothing when there is no old image
   rm -rf "$ctx"
   trap - EXIT
   say "image: built $image_tag"
