@@ -255,9 +255,3 @@ def check_files(
                     f" {path}"))
     return findings
 
-
-def worst(findings: list[Finding]) -> str | None:
-    for level in (ERROR, WARNING, INFO):
-        if any(f.severity == level for f in findings):
-            return level
-    return None

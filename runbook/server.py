@@ -2,8 +2,8 @@
 
 Readiness means a *verified* HTTPS ping (CA file and hostname), polled with
 a deadline; a container that exits early fails at once with its log.
-Every container carries the `runbook.owner` label so `runbook down` and the
-tests can find and remove what they started.
+Every container carries the `runbook.owner` label, so `runbook down` and
+the tests can find and remove what they started.
 """
 
 from __future__ import annotations
@@ -176,11 +176,3 @@ class TLSInfluxd:
     def __exit__(self, *exc) -> None:
         self.stop()
 
-
-def remove_owned(owner: str = "runbook") -> int:
-    """Remove every container labelled with `owner`; returns how many."""
-    client = docker_client()
-    found = client.containers.list(all=True, filters={"label": f"{OWNER_LABEL}={owner}"})
-    for c in found:
-        c.remove(force=True, v=True)
-    return len(found)
