@@ -55,6 +55,14 @@ def test_failing_block_fails_with_a_readable_report_and_no_container_left(pytest
     assert leftover(session) == []
 
 
+def test_a_failing_block_under_xdist_is_a_failure_not_an_internal_error(pytester, monkeypatch):
+    result, session = run_pages(pytester, monkeypatch, "broken_block.md", "placeholder.md",
+                                args=("-n", "2", "--dist", "loadfile"))
+    result.assert_outcomes(passed=2, failed=1)
+    assert "INTERNALERROR" not in result.stdout.str() + result.stderr.str()
+    assert leftover(session) == []
+
+
 def test_wrong_output_is_reported_with_both_outputs(pytester, monkeypatch):
     result, session = run_pages(pytester, monkeypatch, "wrong_output.md")
     result.assert_outcomes(failed=1)
