@@ -50,8 +50,18 @@ build_base() {
   trap - EXIT
 }
 
+# How long the image took, for the speed report (reports/ is git-ignored).
+record_timing() {
+  mkdir -p "$here/reports"
+  printf '{"image": "%s", "cached": %s, "seconds": %s, "date": "%s"}\n' \
+    "$image_tag" "$1" "$((SECONDS - build_started))" "$(date -u +%FT%TZ)" > "$here/reports/image-build.json"
+}
+
 build_local() {
-  if image_exists "$image_tag"; then say "image $image_tag: cached"; echo "$image_tag"; return; fi
+  build_started=$SECONDS
+  if image_exists "$image_tag"; then
+    say "image $image_tag: cached"; record_timing true; echo "$image_tag"; return
+  fi
   build_base
   "$here/scripts/build-binaries.sh" influxd telegraf
   ctx=$(mktemp -d)   # global: the EXIT trap needs it
@@ -77,7 +87,8 @@ build_local() {
     || true  # grep finds nothing when there is no old image
   rm -rf "$ctx"
   trap - EXIT
-  say "image: built $image_tag"
+  say "image: built $image_tag in $((SECONDS - build_started))s"
+  record_timing false
   echo "$image_tag"
 }
 
