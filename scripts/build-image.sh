@@ -54,7 +54,8 @@ build_base() {
 record_timing() {
   mkdir -p "$here/reports"
   printf '{"image": "%s", "cached": %s, "seconds": %s, "date": "%s"}\n' \
-    "$image_tag" "$1" "$((SECONDS - build_started))" "$(date -u +%FT%TZ)" > "$here/reports/image-build.json"
+    "$image_tag" "$1" "$((SECONDS - build_started))" "$(date -u +%FT%TZ)" \
+    > "$here/reports/image-build$([[ $1 == true ]] && echo -cached).json"
 }
 
 build_local() {
