@@ -101,6 +101,9 @@ build_influxd() {
 }
 
 need go
+# One build at a time: a second caller waits, then finds the binaries cached.
+exec 9>"$cache/build-binaries.lock"
+flock 9
 targets=("$@")
 [[ ${#targets[@]} -gt 0 ]] || targets=(influx telegraf influxd)
 for t in "${targets[@]}"; do

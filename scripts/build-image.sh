@@ -108,6 +108,10 @@ build_official() {
 }
 
 mkdir -p "$cache"
+# One build at a time: parallel test workers (or two make runs) that both find
+# the image missing wait here, then find it cached.
+exec 9>"$cache/build-image.lock"
+flock 9
 case ${IMAGE_BASE:-local} in
   local) if [[ ${1:-} == base ]]; then build_base; else build_local; fi ;;
   official) build_official ;;
