@@ -14,6 +14,14 @@ if docker info >/dev/null 2>&1; then
   exit 0
 fi
 
+# One starter at a time (parallel test workers); the second finds it running.
+exec 9>"${TMPDIR:-/tmp}/runbook-docker-engine.lock"
+flock 9
+if docker info >/dev/null 2>&1; then
+  say "engine already answers"
+  exit 0
+fi
+
 if ! command -v dockerd >/dev/null 2>&1; then
   say "installing Debian's docker.io"
   "$(dirname "$0")/apt-install.sh" docker.io
