@@ -52,7 +52,7 @@ clear_stale_pidfile /var/run/docker/containerd/containerd.pid containerd
 say "starting dockerd (log: $log_file)"
 # setsid detaches dockerd from this shell so it outlives make; its output
 # goes to a file so no pipe stays open.
-setsid dockerd >"$log_file" 2>&1 </dev/null &
+setsid dockerd >"$log_file" 2>&1 </dev/null 9>&- &   # 9>&-: dockerd must not hold the lock
 dockerd_pid=$!
 
 start=$SECONDS
