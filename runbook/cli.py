@@ -37,11 +37,18 @@ class Group(click.Group):
 
 
 def _user(value: str) -> int | None:
+    """A uid, a user name on this host, or 'none'."""
+    import pwd
+
     if value.lower() == "none":
         return None
-    if not value.isdigit():
-        raise click.BadParameter("give a numeric uid, or 'none' to skip the check")
-    return int(value)
+    if value.isdigit():
+        return int(value)
+    try:
+        return pwd.getpwnam(value).pw_uid
+    except KeyError:
+        raise click.BadParameter(f"no user {value!r} on this host; give a uid (1000 in the "
+                                 "official image) or 'none'", param_hint="--user") from None
 
 
 @click.group(cls=Group)
@@ -168,7 +175,8 @@ def _print_findings(findings, as_json: bool) -> None:
 @click.option("--ca", "ca_path", type=click.Path(path_type=Path),
               help="CA file clients trust; the chain is checked against it.")
 @click.option("--user", "uid", default="1000", show_default=True,
-              help="uid that runs influxd (1000 in the official image), or 'none'.")
+              help="User (uid or name) that runs influxd: 1000 in the official image, "
+                   "often 'influxdb' in packages; 'none' skips the check.")
 @click.option("--warn-days", type=click.IntRange(0), default=30, show_default=True)
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 def check(cert_path: Path, key_path: Path, host: str | None, ca_path: Path | None,

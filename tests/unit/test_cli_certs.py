@@ -50,3 +50,13 @@ def test_missing_output_folder_is_named_with_the_fix(tmp_path):
     proc = runbook("certs", "self-signed", "--out", "nope", cwd=tmp_path)
     assert proc.returncode == 2
     assert "directory nope does not exist" in proc.stderr and "mkdir -p nope" in proc.stderr
+
+
+def test_check_takes_a_user_name_and_names_an_unknown_one(tmp_path):
+    runbook("certs", "self-signed", "--out", ".", cwd=tmp_path)
+    by_name = runbook("check", "--cert", "server.crt", "--key", "server.key", "--user", "root",
+                      cwd=tmp_path)
+    assert by_name.returncode == 0, by_name.stdout
+    unknown = runbook("check", "--cert", "server.crt", "--key", "server.key", "--user",
+                      "no-such-user", cwd=tmp_path)
+    assert unknown.returncode == 2 and "no user 'no-such-user' on this host" in unknown.stderr
