@@ -49,3 +49,13 @@ def test_the_checker_catches_an_insecure_block_outside_self_signed_sections():
     page = "## Use a CA\n\n```bash\ncurl --insecure https://localhost:8086/ping\n```\n"
     assert [(h, bool(INSECURE.search(b))) for h, b in code_blocks_with_headings(page)] == [
         ("Use a CA", True)]
+
+
+def test_every_test_named_on_the_differences_page_exists():
+    text = (DOCS / "differences.md").read_text()
+    named = re.findall(r"`(tests/[\w/]+\.py)::(\w+)(?:\[[\w-]+\])?`", text)
+    assert len(named) >= 10
+    root = DOCS.parent
+    missing = [f"{path}::{name}" for path, name in named
+               if f"def {name}(" not in (root / path).read_text()]
+    assert missing == []
