@@ -54,7 +54,7 @@ def test_the_checker_catches_an_insecure_block_outside_self_signed_sections():
 def test_every_test_named_on_the_differences_page_exists():
     text = (DOCS / "differences.md").read_text()
     named = re.findall(r"`(tests/[\w/]+\.py)::(\w+)(?:\[[\w-]+\])?`", text)
-    assert len(named) >= 10
+    assert named, "the page names no test"
     root = DOCS.parent
     missing = [f"{path}::{name}" for path, name in named
                if f"def {name}(" not in (root / path).read_text()]
