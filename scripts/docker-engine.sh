@@ -5,6 +5,7 @@
 set -euo pipefail
 
 deadline_s=${DOCKER_START_TIMEOUT:-90}
+poll_interval=0.2
 log_file=${DOCKERD_LOG:-/var/log/runbook-dockerd.log}
 
 say() { printf '[docker-engine] %s\n' "$*" >&2; }
@@ -67,6 +68,6 @@ until docker info >/dev/null 2>&1; do
     tail -n 20 "$log_file" >&2 || true
     exit 1
   fi
-  read -r -t 0.2 <> <(:) || true   # poll interval without a sleep binary
+  sleep "$poll_interval"   # between polls; the loop ends on the condition or the deadline
 done
 say "engine answers after $((SECONDS - start))s (storage driver: $(docker info --format '{{.Driver}}'))"
