@@ -96,7 +96,10 @@ def pytest_collect_file(file_path: Path, parent: pytest.Collector):
 
 
 def pytest_collection_finish(session: pytest.Session) -> None:
-    # Only build/start what is needed: a run that collected no page skips it.
+    # A run that collected pages prepares the engine and image up front, so
+    # their progress shows first; a run without pages skips it. Under xdist
+    # the controller collects nothing: each worker prepares lazily in a page's
+    # setup, and the scripts' locks keep two workers from building at once.
     if _is_controller(session.config) and any(
         isinstance(i, PageBlock) for i in session.items
     ):
