@@ -64,6 +64,7 @@ down: $(STAMP)
 	$(BIN)/runbook down
 
 bench: $(STAMP) images
+	@$(BIN)/python -m pip install --quiet -e '.[bench]'
 	$(BIN)/runbook bench
 
 clean:
