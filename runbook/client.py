@@ -15,6 +15,8 @@ import urllib.request
 from dataclasses import dataclass
 from urllib.parse import urlencode
 
+from runbook.errors import ServerError
+
 
 @dataclass
 class Response:
@@ -70,8 +72,6 @@ class InfluxClient:
         resp = self.request("POST", "/api/v2/setup", body=json.dumps(payload).encode(),
                             headers={"Content-Type": "application/json"})
         if resp.status != 201:
-            from runbook.errors import ServerError
-
             raise ServerError(f"onboarding failed: HTTP {resp.status}: {resp.body[:200]!r}",
                               fix="a server can be onboarded once; use a fresh data volume")
         return resp.json()["auth"]["token"]
@@ -81,8 +81,6 @@ class InfluxClient:
                             params={"org": org, "bucket": bucket, "precision": precision},
                             headers={"Content-Type": "text/plain; charset=utf-8"})
         if resp.status != 204:
-            from runbook.errors import ServerError
-
             raise ServerError(f"write failed: HTTP {resp.status}: {resp.body[:200]!r}")
 
     def query(self, flux: str, *, org: str) -> list[dict[str, str]]:
@@ -91,8 +89,6 @@ class InfluxClient:
                             headers={"Content-Type": "application/vnd.flux",
                                      "Accept": "application/csv"})
         if resp.status != 200:
-            from runbook.errors import ServerError
-
             raise ServerError(f"query failed: HTTP {resp.status}: {resp.body[:300]!r}")
         rows: list[dict[str, str]] = []
         header: list[str] | None = None

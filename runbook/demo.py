@@ -18,6 +18,7 @@ from pathlib import Path
 from runbook import certs
 from runbook.client import InfluxClient
 from runbook.errors import ServerError
+from runbook.files import write_private
 from runbook.probe import probe
 from runbook.server import OWNER_LABEL, TLSInfluxd, docker_client, image_ref
 from runbook.telegraf import render_output
@@ -132,8 +133,6 @@ def ensure_token(server: TLSInfluxd, state: Path) -> str:
         raise ServerError(f"the demo volume {VOLUME} was onboarded but {token_file} is gone",
                           fix="run `make down` to start over")
     token = server.onboard(org=ORG, bucket=BUCKET)
-    from runbook.files import write_private
-
     write_private(token_file, token.encode() + b"\n", overwrite=True)
     _say(f"  onboarding: org {ORG!r}, bucket {BUCKET!r} over verified HTTPS; token in "
          f"{token_file}")

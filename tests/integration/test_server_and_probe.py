@@ -102,11 +102,12 @@ def test_mismatched_pair_makes_influxd_exit_and_the_error_says_so(runbook_image,
     (d / "server.key").unlink()
     local_ca.issue().write(d / "other.crt", d / "server.key")
     os.chown(d / "server.key", 1000, 1000)
+    owner = f"pytest-failed-start-{os.getpid()}"
     with pytest.raises(ServerError, match="Failed to load x509 key pair"):
-        TLSInfluxd(cert_dir=d, ca_file=d / "ca.crt", owner="pytest").start(timeout=30)
-    out = subprocess.run(["docker", "ps", "-aq", "--filter", "label=runbook.owner=pytest"],
-                         capture_output=True, text=True).stdout.split()
-    assert len(out) <= 1  # only the module's shared server, no leftover from the failure
+        TLSInfluxd(cert_dir=d, ca_file=d / "ca.crt", owner=owner).start(timeout=30)
+    out = subprocess.run(["docker", "ps", "-aq", "--filter", f"label=runbook.owner={owner}"],
+                         capture_output=True, text=True, check=True).stdout.split()
+    assert out == []  # the failed start left no container behind
 
 
 def test_root_only_key_is_refused_before_docker_is_touched(tmp_path, local_ca):
