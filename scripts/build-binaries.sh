@@ -30,6 +30,22 @@ need() {
   command -v "$1" >/dev/null || { log "ERROR: '$1' is not installed: run scripts/install-deps.sh"; exit 2; }
 }
 
+# Progress for `go build -v`: it names each package as it compiles; count
+# them and report every 100, and pass every other line (errors, the flux
+# Rust build's messages) through unchanged.
+progress() {
+  local what=$1 n=0 line
+  while IFS= read -r line; do
+    if [[ $line =~ ^[A-Za-z0-9._/~+-]+$ ]]; then
+      n=$((n + 1))
+      (( n % 100 == 0 )) && log "$what: $n packages compiled so far"
+    else
+      printf '%s\n' "$line" >&2
+    fi
+  done
+  log "$what: $n packages compiled"
+}
+
 # Install a freshly built binary atomically: a half-written file never carries
 # the final name, so an interrupted build is rebuilt next time.
 install_bin() {
@@ -61,10 +77,10 @@ build_telegraf() {
     cd "$mod"
     [[ -f go.mod ]] || go mod init runbook.local/telegraf-build >/dev/null 2>&1
     go get "github.com/influxdata/telegraf@$TELEGRAF_VERSION"
-    CGO_ENABLED=0 go build -o telegraf.new \
+    CGO_ENABLED=0 go build -v -o telegraf.new \
       -tags "custom,$TELEGRAF_PLUGINS" \
       -ldflags "-X github.com/influxdata/telegraf/internal.Version=${TELEGRAF_VERSION#v}" \
-      github.com/influxdata/telegraf/cmd/telegraf
+      github.com/influxdata/telegraf/cmd/telegraf 2>&1 | progress telegraf
   )
   install_bin "$mod/telegraf.new" "$dest"
   rm -f "$mod/telegraf.new"
@@ -90,10 +106,10 @@ build_influxd() {
     # flux pins an older Rust in rust-toolchain.toml that rustup cannot
     # download here; stable works once lints are capped at warnings.
     PKG_CONFIG=$mod/pkg-config RUSTUP_TOOLCHAIN=stable RUSTFLAGS=--cap-lints=warn \
-      CGO_ENABLED=1 go build -o influxd.new \
+      CGO_ENABLED=1 go build -v -o influxd.new \
       -tags sqlite_foreign_keys,sqlite_json \
       -ldflags "-X main.version=${INFLUXD_VERSION#v} -X main.commit=upstream-$INFLUXD_VERSION -X main.date=pinned" \
-      github.com/influxdata/influxdb/v2/cmd/influxd
+      github.com/influxdata/influxdb/v2/cmd/influxd 2>&1 | progress influxd
   )
   install_bin "$mod/influxd.new" "$dest"
   rm -f "$mod/influxd.new"
