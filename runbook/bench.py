@@ -144,12 +144,8 @@ def _make_servers(root: Path, stack: list[TLSInfluxd]) -> dict[str, TLSInfluxd]:
     ca = certs.CA.create("runbook bench CA")
     dirs = {}
     for name, key_type in (("rsa", "rsa2048"), ("ecdsa", "p256")):
-        d = root / name
-        d.mkdir()
-        ca.issue(["localhost"], key_type=key_type).write(d / "server.crt", d / "server.key")
-        (d / "ca.crt").write_bytes(ca.cert_pem())
-        os.chown(d / "server.key", 1000, 1000)
-        dirs[name] = d
+        dirs[name] = certs.write_server_dir(root / name,
+                                            ca.issue(["localhost"], key_type=key_type), ca)
     specs = {
         "http": dict(tls=False),
         "rsa": dict(cert_dir=dirs["rsa"], ca_file=dirs["rsa"] / "ca.crt"),

@@ -24,6 +24,7 @@ from runbook.names import LOCAL_SANS, San, parse_sans
 
 PrivateKey = rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey
 
+INFLUXDB_UID = 1000  # user `influxdb` in the official image
 KEY_TYPES = ("rsa2048", "rsa3072", "rsa4096", "p256", "p384")
 DEFAULT_KEY_TYPE = "rsa2048"
 DEFAULT_LEAF_DAYS = 397  # the longest validity browsers accept for a leaf
@@ -136,13 +137,7 @@ class Issued:
 
     @property
     def sans(self) -> list[str]:
-        try:
-            ext = self.cert.extensions.get_extension_for_class(x509.SubjectAlternativeName)
-        except x509.ExtensionNotFound:
-            return []
-        return [str(v) for v in ext.value.get_values_for_type(x509.DNSName)] + [
-            str(v) for v in ext.value.get_values_for_type(x509.IPAddress)
-        ]
+        return [s.value for s in cert_sans(self.cert) or []]
 
     @property
     def not_after(self) -> dt.datetime:
@@ -299,3 +294,33 @@ def not_after(cert: x509.Certificate) -> dt.datetime:
 def not_before(cert: x509.Certificate) -> dt.datetime:
     value = getattr(cert, "not_valid_before_utc", None)
     return value if value is not None else cert.not_valid_before.replace(tzinfo=dt.UTC)
+
+
+def cert_sans(cert: x509.Certificate) -> list[San] | None:
+    """The certificate's SANs, or None when it has no SAN extension at all."""
+    try:
+        ext = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+    except x509.ExtensionNotFound:
+        return None
+    return [San("dns", v.lower()) for v in ext.get_values_for_type(x509.DNSName)] + [
+        San("ip", str(v)) for v in ext.get_values_for_type(x509.IPAddress)
+    ]
+
+
+def write_server_dir(
+    directory: str | os.PathLike[str],
+    issued: Issued,
+    ca: CA | None = None,
+    *,
+    uid: int = INFLUXDB_UID,
+    overwrite: bool = False,
+) -> Path:
+    """server.crt, server.key (owned by the uid that runs influxd) and ca.crt:
+    the folder a TLS influxd container mounts."""
+    directory = Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    issued.write(directory / "server.crt", directory / "server.key", overwrite=overwrite)
+    os.chown(directory / "server.key", uid, uid)
+    if ca is not None:
+        write_public(directory / "ca.crt", ca.cert_pem(), overwrite=overwrite)
+    return directory

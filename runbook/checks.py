@@ -18,12 +18,11 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 
-from runbook.certs import not_after, not_before
-from runbook.names import San, host_matches
+from runbook.certs import INFLUXDB_UID, cert_sans, not_after, not_before
+from runbook.names import host_matches
 from runbook.pem import EncryptedKey, NotPem, load_certificates, load_private_key
 
 ERROR, WARNING, INFO = "error", "warning", "info"
-INFLUXDB_UID = 1000  # user `influxdb` in the official image
 DEFAULT_WARN_DAYS = 30
 
 
@@ -66,17 +65,6 @@ def signed_by(child: x509.Certificate, issuer: x509.Certificate) -> bool:
     except Exception:  # noqa: BLE001 - any failure means "not signed by it"
         return False
     return True
-
-
-def cert_sans(cert: x509.Certificate) -> list[San] | None:
-    """The certificate's SANs, or None when it has no SAN extension at all."""
-    try:
-        ext = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
-    except x509.ExtensionNotFound:
-        return None
-    return [San("dns", v.lower()) for v in ext.get_values_for_type(x509.DNSName)] + [
-        San("ip", str(v)) for v in ext.get_values_for_type(x509.IPAddress)
-    ]
 
 
 def can_read(path: Path, uid: int) -> bool:

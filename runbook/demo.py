@@ -9,7 +9,6 @@ trusting the same CA).
 from __future__ import annotations
 
 import contextlib
-import os
 import socket
 import time
 from dataclasses import dataclass
@@ -27,7 +26,6 @@ from runbook.wait import poll_until
 OWNER = "demo"
 VOLUME = "runbook-demo-data"
 ORG, BUCKET = "runbook", "telegraf"
-INFLUXDB_UID = 1000
 
 
 @dataclass
@@ -81,9 +79,7 @@ def ensure_certs(state: Path) -> Path:
         return tls
     ca = certs.CA.create("runbook demo CA")
     ca.write(tls / "ca.crt", tls / "ca.key", overwrite=True)
-    ca.issue(["localhost", "127.0.0.1"]).write(tls / "server.crt", tls / "server.key",
-                                               overwrite=True)
-    os.chown(tls / "server.key", INFLUXDB_UID, INFLUXDB_UID)
+    certs.write_server_dir(tls, ca.issue(["localhost", "127.0.0.1"]), overwrite=True)
     _say(f"  certificates: created a local CA and a server certificate in {tls}")
     return tls
 

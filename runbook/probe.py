@@ -145,8 +145,7 @@ def verify(target: Target, ca_file: str | None, timeout: float = 5.0) -> str | N
 def _describe_cert(der: bytes) -> dict[str, object]:
     from cryptography import x509
 
-    from runbook.certs import not_after
-    from runbook.checks import cert_sans
+    from runbook.certs import cert_sans, not_after
 
     cert = x509.load_der_x509_certificate(der)
     return {

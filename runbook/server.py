@@ -13,7 +13,8 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from runbook.checks import INFLUXDB_UID, can_read
+from runbook.certs import INFLUXDB_UID
+from runbook.checks import can_read
 from runbook.client import InfluxClient
 from runbook.errors import DockerUnavailable, ServerError, UsageError
 from runbook.wait import poll_until

@@ -12,8 +12,6 @@ import pytest
 from runbook import certs
 from tests.docs_harness import _ensure_image
 
-INFLUXDB_UID = 1000
-
 
 @pytest.fixture(scope="session")
 def runbook_image() -> str:
@@ -21,16 +19,6 @@ def runbook_image() -> str:
     image = _ensure_image()
     os.environ["RUNBOOK_IMAGE"] = image
     return image
-
-
-def make_cert_dir(path: Path, issued: certs.Issued, ca: certs.CA | None = None) -> Path:
-    """server.crt/server.key (key owned by influxd's uid) and ca.crt, as a server needs."""
-    path.mkdir(parents=True, exist_ok=True)
-    issued.write(path / "server.crt", path / "server.key")
-    os.chown(path / "server.key", INFLUXDB_UID, INFLUXDB_UID)
-    if ca is not None:
-        (path / "ca.crt").write_bytes(ca.cert_pem())
-    return path
 
 
 @pytest.fixture(scope="session")
@@ -56,4 +44,4 @@ def local_ca() -> certs.CA:
 
 @pytest.fixture(scope="session")
 def ca_cert_dir(cert_root, local_ca) -> Path:
-    return make_cert_dir(cert_root / "ca-signed", local_ca.issue(), local_ca)
+    return certs.write_server_dir(cert_root / "ca-signed", local_ca.issue(), local_ca)

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
+from runbook import certs
 from runbook.client import InfluxClient
 from runbook.server import CERT_MOUNT, OWNER_LABEL, docker_client
 from runbook.wait import poll_until
-from tests.integration.conftest import make_cert_dir
 
 pytestmark = pytest.mark.server
 
@@ -36,7 +36,7 @@ def test_influxd_runs_as_uid_1000_with_the_official_paths(runbook_image):
 
 def test_init_mode_onboards_and_flags_after_the_image_go_to_influxd(runbook_image, cert_dir,
                                                                      local_ca):
-    d = make_cert_dir(cert_dir, local_ca.issue(), local_ca)
+    d = certs.write_server_dir(cert_dir, local_ca.issue(), local_ca)
     container = docker_client().containers.run(
         runbook_image,
         [f"--tls-cert={CERT_MOUNT}/server.crt", f"--tls-key={CERT_MOUNT}/server.key"],

@@ -12,7 +12,6 @@ from runbook import certs
 from runbook.errors import ServerError, UsageError
 from runbook.probe import probe
 from runbook.server import TLSInfluxd
-from tests.integration.conftest import make_cert_dir
 
 pytestmark = pytest.mark.server
 
@@ -98,7 +97,7 @@ def test_min_version_13_with_strict_logs_the_warning(runbook_image, ca_cert_dir)
 
 def test_mismatched_pair_makes_influxd_exit_and_the_error_says_so(runbook_image, cert_dir,
                                                                    local_ca):
-    d = make_cert_dir(cert_dir, local_ca.issue(), local_ca)
+    d = certs.write_server_dir(cert_dir, local_ca.issue(), local_ca)
     (d / "server.key").unlink()
     local_ca.issue().write(d / "other.crt", d / "server.key")
     os.chown(d / "server.key", 1000, 1000)

@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 
+from runbook import certs
 from runbook.client import InfluxClient
 from runbook.server import OWNER_LABEL, TLSInfluxd, docker_client
 from runbook.wait import poll_until
-from tests.integration.conftest import make_cert_dir
 
 pytestmark = pytest.mark.server
 ORG, BUCKET, TOKEN = "acme", "metrics", "integration-test-token"
@@ -44,7 +44,7 @@ def count(client: InfluxClient, flux_filter: str) -> int:
 
 
 def test_switching_http_to_https_keeps_every_point(runbook_image, cert_dir, local_ca, volume):
-    d = make_cert_dir(cert_dir, local_ca.issue(), local_ca)
+    d = certs.write_server_dir(cert_dir, local_ca.issue(), local_ca)
     with TLSInfluxd(tls=False, volume=volume, owner="pytest") as plain:
         # The server as operators have it before the switch: onboarded over HTTP.
         plain.client().setup(org=ORG, bucket=BUCKET, username="admin", password="password123",
@@ -64,7 +64,7 @@ def test_switching_http_to_https_keeps_every_point(runbook_image, cert_dir, loca
 
 def test_rotating_the_certificate_loses_no_telegraf_point(runbook_image, cert_dir, local_ca,
                                                           volume, tmp_path):
-    d = make_cert_dir(cert_dir, local_ca.issue(), local_ca)
+    d = certs.write_server_dir(cert_dir, local_ca.issue(), local_ca)
     port = free_port()
     server = TLSInfluxd(cert_dir=d, ca_file=d / "ca.crt", volume=volume, host_port=port,
                         owner="pytest").start()
