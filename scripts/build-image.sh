@@ -113,7 +113,7 @@ mkdir -p "$cache"
 exec 9>"$cache/build-image.lock"
 flock 9
 case ${IMAGE_BASE:-local} in
-  local) if [[ ${1:-} == base ]]; then build_base; else build_local; fi ;;
+  local) if [[ ${1:-} == base ]]; then build_base; echo "$base_tag"; else build_local; fi ;;
   official) build_official ;;
   *) say "ERROR: IMAGE_BASE must be 'local' or 'official', not '${IMAGE_BASE}'"; exit 2 ;;
 esac
