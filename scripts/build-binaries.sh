@@ -58,12 +58,32 @@ build_influx_cli() {
   local dest=$bindir/influx-$INFLUX_CLI_VERSION
   if [[ -x $dest ]]; then log "influx $INFLUX_CLI_VERSION: cached"; return; fi
   log "influx $INFLUX_CLI_VERSION: building (pure Go)"
-  local gobin=$work/influx-cli-bin
-  mkdir -p "$gobin"
-  CGO_ENABLED=0 GOBIN=$gobin go install \
-    -ldflags "-X main.version=${INFLUX_CLI_VERSION#v}" \
-    "github.com/influxdata/influx-cli/v2/cmd/influx@$INFLUX_CLI_VERSION"
-  install_bin "$gobin/influx" "$dest"
+  # main declares version, commit and date (cmd/influx/main.go); without
+  # them `influx version` says "dev (git: none)" and the build time. Stamp
+  # all three from the version itself, so the binary is reproducible: a Go
+  # pseudo-version vX.Y.Z-0.YYYYMMDDhhmmss-COMMIT carries the commit and its
+  # UTC time; a tagged version has neither, so commit is the tag.
+  local ver=${INFLUX_CLI_VERSION#v} commit=$INFLUX_CLI_VERSION date=
+  if [[ $INFLUX_CLI_VERSION =~ -([0-9]+\.)?([0-9]{14})-([0-9a-f]{12})$ ]]; then
+    local ts=${BASH_REMATCH[2]}
+    commit=${BASH_REMATCH[3]}
+    date="${ts:0:4}-${ts:4:2}-${ts:6:2}T${ts:8:2}:${ts:10:2}:${ts:12:2}Z"
+  fi
+  local mod=$work/influx-$INFLUX_CLI_VERSION
+  mkdir -p "$mod"
+  (
+    cd "$mod"
+    # `go install pkg@version` asks the proxy for the module's version list
+    # (deprecation check), which is refused (403); a throwaway module that
+    # requires the exact version does not ask.
+    [[ -f go.mod ]] || go mod init runbook.local/influx-build >/dev/null 2>&1
+    go get "github.com/influxdata/influx-cli/v2/cmd/influx@$INFLUX_CLI_VERSION"
+    CGO_ENABLED=0 go build -o influx.new \
+      -ldflags "-X main.version=$ver -X main.commit=$commit${date:+ -X main.date=$date}" \
+      github.com/influxdata/influx-cli/v2/cmd/influx
+  )
+  install_bin "$mod/influx.new" "$dest"
+  rm -f "$mod/influx.new"
   log "influx $INFLUX_CLI_VERSION: built"
 }
 
