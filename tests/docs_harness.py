@@ -1,11 +1,16 @@
-"""Run every code block of the docs pages inside a fresh Linux host per page.
+"""Run every code block of the docs pages inside a fresh Linux host per page
+and per install method.
 
 pytest-codeblocks finds the blocks (its `extract_from_file`, markers and
-`cont`/`expected-output` comments); this plugin runs them. Each page gets one
-container from the runbook image: a host with influxd, telegraf, openssl,
-curl and python3 on which the guide can be followed literally, including
-`localhost:8086`, because each container has its own network namespace.
-Pages therefore run in parallel (`-n 2 --dist loadfile`) without clashing.
+`cont`/`expected-output` comments); this plugin runs them. A page runs once
+on each host kind it declares (tests/hosts.py: the package host under
+systemd, the Docker host with its own engine, the binary host), as test ids
+`docs/page.md[package]::line N`. Blocks outside host tabs run on every host;
+blocks inside a host's tab ("Linux package", "Docker", "Binary") only on it.
+Each run gets one container: a host on which the guide can be followed
+literally, including `localhost:8086`, because each container has its own
+network namespace. Pages therefore run in parallel (`-n 2 --dist loadfile`)
+without clashing.
 
 Each block runs as `bash -euo pipefail` (or python3) with a timeout; on
 failure the report shows the block, stdout, stderr and the influxd log tail.
@@ -18,7 +23,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import subprocess
 import sys
 import time
 import uuid
@@ -27,12 +31,16 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+import yaml
 from pytest_codeblocks.main import CodeBlock, extract_from_file
+
+from tests import host_binary
+from tests.hosts import DEFAULT_HOSTS, HOSTS, TAB_TO_HOST, HostKind
 
 ROOT = Path(__file__).resolve().parent.parent
 SESSION_ENV = "RUNBOOK_TEST_SESSION"
-IMAGE_ENV = "RUNBOOK_IMAGE"
 LABEL = "runbook.session"
+HOST_READY_DEADLINE_S = 120
 DEFAULT_BLOCK_TIMEOUT = 120
 # Names the wildcard page serves; each resolves to its own loopback address
 # inside the page's container only.
@@ -43,7 +51,7 @@ EXTRA_HOSTS = {
 }
 # Placeholders an operator replaces; the harness replaces them at collection.
 PLACEHOLDERS = {"NUMBER_OF_DAYS": "365"}
-LOG_GLOB = "/var/log/influxdb*.log /var/log/telegraf*.log"
+TAB_LINE = re.compile(r'^(?P<indent>\s*)=== "(?P<title>[^"]+)"\s*$')
 
 
 def _is_controller(config: pytest.Config) -> bool:
@@ -66,44 +74,113 @@ def pytest_configure(config: pytest.Config) -> None:
     if _is_controller(config):
         config.pluginmanager.register(Timings(), "runbook-docs-timings")
     config.addinivalue_line("markers", "timeout(seconds): per-block time limit")
+    # pytest-codeblocks' own plugin (`--codeblocks`, as in the upstream docs
+    # repository) would run every page block a second time on THIS machine,
+    # as root: writing /etc/ssl, starting and killing influxd. Its collection
+    # is switched off; the pages run only in their hosts.
+    if getattr(config.option, "codeblocks", False):
+        config.pluginmanager.unregister(name="codeblocks")
+        config.issue_config_time_warning(pytest.PytestConfigWarning(
+            "--codeblocks is ignored here: the docs harness runs each page in its own "
+            "container host (pytest-codeblocks would run them on this machine). "
+            "Use `make test-docs`."), stacklevel=2)
+    # One collector per host kind, so one page gives `page.md[package]`,
+    # `page.md[binary]`... as separate files for `--dist loadfile`.
+    for kind in HOSTS.values():
+        config.pluginmanager.register(HostCollector(kind), f"runbook-host-{kind.name}")
 
 
 def _ensure_image() -> str:
-    """Start a Docker engine if none answers and build the image if missing."""
-    if os.environ.get(IMAGE_ENV):
-        return os.environ[IMAGE_ENV]
-    for script in ("docker-engine.sh", "build-image.sh"):
-        proc = subprocess.run(
-            ["bash", str(ROOT / "scripts" / script)],
-            stdout=subprocess.PIPE,
-            text=True,
-        )
-        if proc.returncode != 0:
-            raise pytest.UsageError(
-                f"docs harness: scripts/{script} failed (exit {proc.returncode}); "
-                "see its messages above. Fix: run `make images` and read its output."
-            )
-    image = proc.stdout.strip().splitlines()[-1]
-    os.environ[IMAGE_ENV] = image
-    return image
+    """Start a Docker engine if none answers and build the binary host's image."""
+    try:
+        return host_binary.build_image()
+    except host_binary.HostNotReady as e:
+        raise pytest.UsageError(f"docs harness: {e}") from None
 
 
-def pytest_collect_file(file_path: Path, parent: pytest.Collector):
-    roots = [parent.config.rootpath / d for d in parent.config.getini("runbook_pages")]
-    if file_path.suffix == ".md" and any(r in file_path.parents for r in roots):
-        return RunbookPage.from_parent(parent, path=file_path)
-    return None
+class HostCollector:
+    """Collects each docs page that declares this host kind."""
+
+    def __init__(self, kind: HostKind) -> None:
+        self.kind = kind
+
+    def pytest_collect_file(self, file_path: Path, parent: pytest.Collector):
+        roots = [parent.config.rootpath / d for d in parent.config.getini("runbook_pages")]
+        if file_path.suffix != ".md" or not any(r in file_path.parents for r in roots):
+            return None
+        if self.kind.name not in page_hosts(file_path.read_text(encoding="utf-8")):
+            return None
+        rel = file_path.relative_to(parent.config.rootpath).as_posix()
+        return RunbookPage.from_parent(parent, path=file_path, host=self.kind,
+                                       name=f"{file_path.name}[{self.kind.name}]",
+                                       nodeid=f"{rel}[{self.kind.name}]")
+
+
+def page_hosts(text: str) -> tuple[str, ...]:
+    """The host kinds a page declares in its front matter (`hosts: [...]`)."""
+    match = re.match(r"---\n(.*?)\n---\n", text, flags=re.S)
+    meta = (yaml.safe_load(match.group(1)) or {}) if match else {}
+    hosts = tuple(meta.get("hosts") or DEFAULT_HOSTS)
+    unknown = [h for h in hosts if h not in HOSTS]
+    if unknown:
+        raise pytest.UsageError(f"docs harness: unknown host kind(s) {unknown} in front matter; "
+                                f"known: {sorted(HOSTS)}")
+    return hosts
+
+
+def block_hosts(text: str) -> dict[int, str]:
+    """For each line inside a host's content tab, the host it belongs to.
+
+    A tab (`=== "Docker"`) holds the lines below it that are indented more
+    than its marker; blank lines do not end it. Tabs whose title names no
+    host (variants such as "Configuration file") are transparent.
+    """
+    owner: dict[int, str] = {}
+    stack: list[tuple[int, str]] = []
+    for n, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            if stack and stack[-1][1]:
+                owner[n] = stack[-1][1]
+            continue
+        indent = len(line) - len(line.lstrip())
+        while stack and indent <= stack[-1][0]:
+            stack.pop()
+        tab = TAB_LINE.match(line)
+        if tab:
+            host = TAB_TO_HOST.get(tab["title"], stack[-1][1] if stack else "")
+            stack.append((len(tab["indent"]), host))
+        elif stack and stack[-1][1]:
+            owner[n] = stack[-1][1]
+    return owner
 
 
 def pytest_collection_finish(session: pytest.Session) -> None:
-    # A run that collected pages prepares the engine and image up front, so
+    # A run that collected pages prepares the engine and images up front, so
     # their progress shows first; a run without pages skips it. Under xdist
     # the controller collects nothing: each worker prepares lazily in a page's
     # setup, and the scripts' locks keep two workers from building at once.
-    if _is_controller(session.config) and any(
-        isinstance(i, PageBlock) for i in session.items
-    ):
+    if not _is_controller(session.config):
+        return
+    kinds = {i.parent.host.name for i in session.items if isinstance(i, PageBlock)}
+    if kinds:
         _ensure_image()
+    for name in sorted(kinds):
+        host_image(HOSTS[name])
+
+
+_images: dict[str, str] = {}
+
+
+def host_image(kind: HostKind) -> str:
+    """The image of a host kind, built once per process (scripts lock)."""
+    if kind.name not in _images:
+        _ensure_image()  # the engine, and the base every host image builds on
+        try:
+            _images[kind.name] = kind.impl().build_image()
+        except Exception as e:  # noqa: BLE001 - a failed build is a usage error
+            raise pytest.UsageError(
+                f"docs harness: the {kind.name} host's image could not be built: {e}") from None
+    return _images[kind.name]
 
 
 class Timings:
@@ -114,14 +191,17 @@ class Timings:
         self.started = time.monotonic()
         self.pages: dict[str, float] = defaultdict(float)
         self.counts = {"ran": 0, "hidden": 0, "skipped": 0, "failed": 0}
+        self.per_host: dict[str, int] = defaultdict(int)
         self.skip_reasons: dict[str, int] = defaultdict(int)
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
-        if ".md::line " not in report.nodeid:
+        page = re.match(r"(.*\.md)\[(\w+)\]::line ", report.nodeid)
+        if not page:
             return
-        self.pages[report.nodeid.split("::")[0]] += report.duration
+        self.pages[f"{page[1]}[{page[2]}]"] += report.duration
         if report.when == "call":
             self.counts["ran"] += 1
+            self.per_host[page[2]] += 1
             self.counts["hidden"] += dict(report.user_properties).get("hidden", False)
             self.counts["failed"] += report.failed
         elif report.skipped:
@@ -135,7 +215,9 @@ class Timings:
         c = self.counts
         terminalreporter.write_line(
             f"docs harness: {c['ran']} code blocks ran ({c['hidden']} hidden checks, "
-            f"{c['failed']} failed) on {len(self.pages)} pages; {c['skipped']} skipped")
+            f"{c['failed']} failed) on {len(self.pages)} page runs; {c['skipped']} skipped")
+        terminalreporter.write_line(
+            "  per host: " + ", ".join(f"{h} {n}" for h, n in sorted(self.per_host.items())))
         for reason, n in self.skip_reasons.items():
             terminalreporter.write_line(f"  skipped x{n}: {reason}")
         workers = getattr(config.option, "numprocesses", None) or 0
@@ -143,6 +225,7 @@ class Timings:
             "mode": f"xdist -n {workers}" if workers else "serial",
             "wall_s": round(time.monotonic() - self.started, 2),
             "blocks": dict(c),
+            "blocks_per_host": dict(self.per_host),
             "skip_reasons": dict(self.skip_reasons),
             "pages_s": {p: round(t, 2) for p, t in sorted(self.pages.items())},
         }
@@ -197,16 +280,33 @@ class BlockFailed(Exception):
     """A block exited non-zero or printed other than expected."""
 
 
+class HostSetupFailed(Exception):
+    """The page's host did not come up; one line says what and the fix."""
+
+
 class RunbookPage(pytest.File):
-    """One docs page: its blocks share one fresh container, in order."""
+    """One docs page on one host kind: its blocks share one fresh host, in order."""
 
     container = None
+
+    def __init__(self, *, host: HostKind, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.host = host
 
     def collect(self):
         text = self.path.read_text(encoding="utf-8")
         hidden = hidden_lines(text)
+        owners = block_hosts(text)
+        declared = page_hosts(text)
         for block in extract_from_file(self.path):
             if block.syntax not in ("python", "sh", "bash"):
+                continue
+            owner = owners.get(block.lineno)
+            if owner and owner not in declared:
+                raise pytest.UsageError(
+                    f"{self.path.name}:{block.lineno}: a block in the {HOSTS[owner].tab!r} tab, "
+                    f"but the page's front matter does not list host {owner!r}: it would never run")
+            if owner and owner != self.host.name:
                 continue
             for placeholder, value in PLACEHOLDERS.items():
                 block.code = block.code.replace(placeholder, value)
@@ -218,22 +318,30 @@ class RunbookPage(pytest.File):
             yield item
 
     def setup(self) -> None:
-        image = _ensure_image()
+        image = host_image(self.host)
+        impl = self.host.impl()
         client = _docker()
         rel = self.path.relative_to(self.config.rootpath).as_posix()
+        kwargs = impl.run_kwargs()
+        volumes = {**kwargs.pop("volumes", {}),
+                   str(ROOT): {"bind": "/opt/runbook", "mode": "ro"}}
+        environment = {**kwargs.pop("environment", {}), "PYTHONPATH": "/opt/runbook"}
         self.container = client.containers.run(
             image,
-            entrypoint=["sleep", "infinity"],
-            command=[],
             detach=True,
-            init=True,  # reaps the background influxd/telegraf the pages start
-            labels={LABEL: os.environ[SESSION_ENV], "runbook.page": rel},
+            labels={LABEL: os.environ[SESSION_ENV], "runbook.page": rel,
+                    "runbook.host": self.host.name},
             extra_hosts=EXTRA_HOSTS,
-            volumes={str(ROOT): {"bind": "/opt/runbook", "mode": "ro"}},
-            environment={"PYTHONPATH": "/opt/runbook"},
-            working_dir="/tmp",
-            name=f"runbook-{os.environ[SESSION_ENV]}-{re.sub(r'[^a-z0-9]+', '-', rel.lower())}",
+            volumes=volumes,
+            environment=environment,
+            name=(f"runbook-{os.environ[SESSION_ENV]}-"
+                  f"{re.sub(r'[^a-z0-9]+', '-', rel.lower())}-{self.host.name}"),
+            **kwargs,
         )
+        try:
+            impl.wait_ready(self.container, HOST_READY_DEADLINE_S)
+        except Exception as e:  # noqa: BLE001 - any failure to get ready ends the page
+            raise HostSetupFailed(f"{self.host.name} host for {rel} not ready: {e}") from None
 
     def teardown(self) -> None:
         if self.container is not None:
@@ -246,18 +354,15 @@ class RunbookPage(pytest.File):
         else:
             cmd = ["timeout", "--kill-after=5", str(timeout), "bash", "-euo", "pipefail", "-c",
                    block.code]
-        code, (out, err) = self.container.exec_run(cmd, demux=True)
+        code, (out, err) = self.container.exec_run(cmd, demux=True, workdir="/root",
+                                                    environment={"HOME": "/root"})
         return BlockResult(code, (out or b"").decode(errors="replace"),
                            (err or b"").decode(errors="replace"))
 
     def log_tail(self, lines: int = 25) -> str:
         if self.container is None:
             return ""
-        code, out = self.container.exec_run(
-            ["bash", "-c", f"for f in {LOG_GLOB}; do [ -f $f ] && echo \"== $f\" "
-             f"&& tail -n {lines} $f; done; true"]
-        )
-        return out.decode(errors="replace").strip()
+        return self.host.impl().log_tail(self.container, lines)
 
 
 class PageBlock(pytest.Item):
@@ -288,7 +393,8 @@ class PageBlock(pytest.Item):
 
     def _report(self, why: str, result: BlockResult, log: str) -> str:
         kind = "hidden check" if self.hidden else "block"
-        where = f"{self.path.relative_to(self.config.rootpath)}:{self.block.lineno}"
+        host = self.parent.host.name  # type: ignore[attr-defined]
+        where = f"{self.path.relative_to(self.config.rootpath)}:{self.block.lineno} [{host}]"
         parts = [
             f"{where}: {kind} failed: {why}",
             f"--- {self.block.syntax} ---\n{self.block.code.rstrip()}",
@@ -300,9 +406,9 @@ class PageBlock(pytest.Item):
         return "\n".join(parts)
 
     def repr_failure(self, excinfo, style=None):
-        if isinstance(excinfo.value, BlockFailed):
+        if isinstance(excinfo.value, (BlockFailed, HostSetupFailed)):
             return str(excinfo.value)
         return super().repr_failure(excinfo)
 
     def reportinfo(self):
-        return self.path, self.block.lineno - 1, f"{self.path.name}::{self.name}"
+        return self.path, self.block.lineno - 1, f"{self.parent.name}::{self.name}"

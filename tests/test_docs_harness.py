@@ -49,7 +49,7 @@ def test_failing_block_fails_with_a_readable_report_and_no_container_left(pytest
     result, session = run_pages(pytester, monkeypatch, "broken_block.md")
     result.assert_outcomes(passed=1, failed=1)
     out = result.stdout.str()
-    assert "broken_block.md:7: block failed: exit code 1" in out
+    assert "broken_block.md:7 [binary]: block failed: exit code 1" in out
     assert "--- stdout ---\nbefore the failure" in out
     assert "never printed" not in out.split("--- stdout ---")[1].split("--- stderr ---")[0]
     assert leftover(session) == []

@@ -1,0 +1,91 @@
+"""Which host runs which block: front matter and host tabs (no Docker needed)."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.docs_harness import block_hosts, page_hosts
+
+PAGE = '''\
+---
+hosts: [package, docker, binary]
+---
+# A page
+
+```bash
+echo shared
+```
+
+=== "Linux package"
+
+    ```bash
+    systemctl restart influxdb
+    ```
+
+    === "Configuration file"
+
+        ```bash
+        echo nested variant, still the package host
+        ```
+
+=== "Docker"
+
+    ```bash
+    docker restart influxdb
+    ```
+
+    <!--
+    ```bash
+    echo hidden, docker only
+    ```
+    -->
+
+=== "Binary"
+
+    ```bash
+    runuser -u influxdb -- influxd &
+    ```
+
+=== "Command-line flags"
+
+    ```bash
+    echo a variant tab names no host: every host runs it
+    ```
+
+```bash
+echo shared again
+```
+'''
+
+
+def line_of(text: str, needle: str) -> int:
+    return next(n for n, line in enumerate(text.splitlines(), 1) if needle in line)
+
+
+def test_front_matter_lists_the_hosts_of_a_page():
+    assert page_hosts(PAGE) == ("package", "docker", "binary")
+
+
+def test_a_page_without_front_matter_runs_on_the_binary_host():
+    assert page_hosts("# Title\n\nText\n") == ("binary",)
+
+
+def test_an_unknown_host_in_front_matter_is_a_usage_error():
+    with pytest.raises(pytest.UsageError, match="unknown host kind"):
+        page_hosts("---\nhosts: [rpm]\n---\n# x\n")
+
+
+@pytest.mark.parametrize("needle, host", [
+    ("systemctl restart influxdb", "package"),
+    ("nested variant", "package"),
+    ("docker restart influxdb", "docker"),
+    ("hidden, docker only", "docker"),
+    ("runuser -u influxdb", "binary"),
+])
+def test_blocks_inside_a_host_tab_belong_to_that_host(needle, host):
+    assert block_hosts(PAGE)[line_of(PAGE, needle)] == host
+
+
+@pytest.mark.parametrize("needle", ["echo shared", "a variant tab names no host", "shared again"])
+def test_blocks_outside_host_tabs_belong_to_every_host(needle):
+    assert line_of(PAGE, needle) not in block_hosts(PAGE)
