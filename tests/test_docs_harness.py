@@ -114,3 +114,16 @@ def test_interrupted_run_leaves_no_container(tmp_path):
     out, _ = proc.communicate(timeout=60)
     assert "KeyboardInterrupt" in out
     assert leftover(session) == []
+
+
+def test_codeblocks_flag_runs_nothing_on_this_machine(pytester, monkeypatch, tmp_path):
+    """`pytest --codeblocks docs` (the upstream docs repository's habit) must not
+    run page blocks on the maintainer's machine: only in the page's host."""
+    marker = tmp_path / "ran-on-the-local-machine"
+    page = pytester.path / "local_marker.md"
+    page.write_text(f"# A page\n\n```bash\nmkdir -p {marker.parent}\ntouch {marker}\n```\n")
+    result, session = run_pages(pytester, monkeypatch, args=("--codeblocks", page.name))
+    result.assert_outcomes(passed=1)  # once, in its container; not a second time here
+    assert "--codeblocks is ignored here" in result.stdout.str()
+    assert not marker.exists()
+    assert leftover(session) == []
