@@ -74,6 +74,10 @@ def pytest_configure(config: pytest.Config) -> None:
     if _is_controller(config):
         config.pluginmanager.register(Timings(), "runbook-docs-timings")
     config.addinivalue_line("markers", "timeout(seconds): per-block time limit")
+    # A page's blocks share one host, in order: under xdist they must stay on
+    # one worker. `-n 2` alone means `--dist load`, which splits them.
+    if getattr(config.option, "dist", "no") == "load":
+        config.option.dist = "loadfile"
     # pytest-codeblocks' own plugin (`--codeblocks`, as in the upstream docs
     # repository) would run every page block a second time on THIS machine,
     # as root: writing /etc/ssl, starting and killing influxd. Its collection
