@@ -98,9 +98,11 @@ if [[ $kind == dataroot ]]; then
   payload=$dataroot
 fi
 
-# Payloads of older runbook or host images are not used again: free the space.
+# Payloads of other runbook or host images free their space once no run has
+# used them for 30 minutes: another checkout's run may still be mounting one.
+touch "$images_tar" "$payload"
 find "$store" -maxdepth 1 -type f \( -name 'images-*.tar' -o -name 'dataroot-*.tar' \) \
-  ! -name "$(basename "$images_tar")" ! -name "$(basename "$payload")" -print -delete \
+  ! -name "$(basename "$images_tar")" ! -name "$(basename "$payload")" -mmin +30 -print -delete \
   | while read -r old; do say "removed old payload $old"; done
 
 echo "host_image=$host_tag"

@@ -16,6 +16,8 @@ import subprocess
 import time
 from pathlib import Path
 
+from docker.types import Mount
+
 ROOT = Path(__file__).resolve().parent.parent
 PAYLOAD_MOUNT = "/opt/docker-host"
 DATA_ROOT = "/var/lib/docker"
@@ -83,7 +85,10 @@ def run_kwargs() -> dict:
         # overlay2 cannot nest on the host's own overlay root; tmpfs also
         # means nothing the inner engine stores outlives the host.
         "tmpfs": {DATA_ROOT: DATA_ROOT_TMPFS},
-        "volumes": {payload: {"bind": f"{PAYLOAD_MOUNT}/{inner_name}", "mode": "ro"}},
+        # A mount, not a volume: a payload deleted meanwhile is an error, not
+        # an empty directory that Docker creates in its place.
+        "mounts": [Mount(f"{PAYLOAD_MOUNT}/{inner_name}", payload, type="bind", read_only=True)],
+        "volumes": {},
         "environment": {"DOCKER_HOST_SOURCE_IMAGE": _built["source_image"],
                         "DOCKER_HOST_TAGS": " ".join(INNER_TAGS)},
     }

@@ -39,6 +39,9 @@ has_cap() { (( (cap_eff >> $1) & 1 )); }
 has_cap 21 || fail "capability SYS_ADMIN is missing (the inner engine mounts overlay filesystems); fix: start the host with --cap-add SYS_ADMIN"
 if [[ $mode == run ]]; then
   has_cap 12 || fail "capability NET_ADMIN is missing (the inner engine makes its bridge and port rules); fix: start the host with --cap-add NET_ADMIN"
+  # Docker's default seccomp profile refuses keyctl: every inner `docker run`
+  # would fail with "unable to join session keyring" (seen).
+  [[ $(awk '/^Seccomp:/ {print $2}' /proc/self/status) == 0 ]] || fail "a seccomp filter is active (Docker's default profile refuses the keyctl calls inner containers make); fix: start the host with --security-opt seccomp=unconfined"
 fi
 
 mount_opts=$(findmnt -n -o FSTYPE,OPTIONS --mountpoint "$DATA" || true)
