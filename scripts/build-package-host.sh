@@ -45,6 +45,9 @@ since() { awk -v a="$1" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.1f", b - a }'; 
 # -t: systemd then writes its boot messages to the console (`docker logs`),
 #     which is where the reason lands when it cannot boot.
 run_options() {
+  # PACKAGE_HOST_RUN_OPTIONS replaces them (to try other options, or to see
+  # the failure when they are missing).
+  if [[ -n ${PACKAGE_HOST_RUN_OPTIONS:-} ]]; then echo "$PACKAGE_HOST_RUN_OPTIONS"; return; fi
   local v
   v=$(docker info --format '{{.CgroupVersion}}' 2>/dev/null || true)
   if [[ -z $v ]]; then
@@ -112,20 +115,24 @@ trap 'exit 143' TERM
 opts_line=$(run_options)
 read -ra opts <<<"$opts_line"
 if ! err=$(docker run -d --name "$cname" "${opts[@]}" "$stage_tag" 2>&1 >/dev/null); then
-  die "docker refused to start the systemd host: ${err##*$'\n'} (options: ${opts[*]})"
+  err=$(grep -m1 -i error <<<"$err" || tail -1 <<<"$err")
+  die "docker refused to start the systemd host ($err) with options '${opts[*]}'; fix: drop --privileged (refused here) and use what \`scripts/build-package-host.sh run-options\` prints"
 fi
 
 # The reason systemd gives when it cannot boot: its last red console line.
 boot_reason() {
-  docker logs "$cname" 2>&1 | tr -d '\r' | sed 's/\x1b\[[0-9;]*m//g' \
-    | grep -E 'Failed|Freezing|Exiting|error' | tail -1
+  local log
+  log=$(docker logs "$cname" 2>&1 | tr -d '\r' | sed 's/\x1b\[[0-9;]*m//g' | grep -v 'File exists' || true)
+  { grep -E 'Failed to (create|mount) .*(cgroup|control group)' <<<"$log" \
+    || grep -E 'Failed|Freezing' <<<"$log" || grep -E 'Exiting|error' <<<"$log" \
+    || echo "no message on its console"; } | tail -1
 }
 
 t=$EPOCHREALTIME
 state=
 while :; do
   if [[ $(docker inspect -f '{{.State.Running}}' "$cname" 2>/dev/null) != true ]]; then
-    die "systemd exited while booting the package host ($(boot_reason)); it needs the cgroup options '$opts_line' and no --privileged; fix: run on a Docker engine with /sys/fs/cgroup mounted (cgroup v1 or v2)"
+    die "systemd exited while booting the package host ($(boot_reason)); it was started with '$opts_line'; it needs /sys/fs/cgroup mounted and tmpfs on /run and /run/lock; fix: use what \`scripts/build-package-host.sh run-options\` prints, on an engine whose host has /sys/fs/cgroup (v1 or v2)"
   fi
   state=$(docker exec "$cname" systemctl is-system-running 2>/dev/null || true)
   case $state in
