@@ -105,6 +105,21 @@ def test_a_root_only_key_stops_the_container_with_permission_denied(host):
     assert "permission denied" in ok(host, "docker logs rootkey 2>&1")
 
 
+def test_a_published_port_accepts_before_influxd_listens(host):
+    """Docker's userland proxy (on by default, as on a reader's machine) takes
+    the connection to localhost:8086 and resets it while nothing listens in
+    the container: curl --retry-connrefused gives up at once (exit 35), so a
+    Docker-tab wait must retry every error (--retry-all-errors) or poll."""
+    ok(host, "docker run -d --name idle -p 8087:8086 influxdb:2.9.1 sleep infinity")
+    code, out = sh(host, "curl -sS -k --retry 5 --retry-delay 1 --retry-connrefused "
+                         "https://localhost:8087/ping")
+    assert code == 35 and out.count("curl: (35)") == 1, out  # one attempt, no retry
+    code, out = sh(host, "curl -sS -k --retry 1 --retry-delay 0 --retry-all-errors "
+                         "https://localhost:8087/ping")
+    assert out.count("curl: (35)") == 2, out  # it tried twice: the retry covers this error
+    ok(host, "docker rm -f idle")
+
+
 @pytest.mark.parametrize("missing, overrides, says", [
     ("tmpfs", {"tmpfs": None}, "--tmpfs /var/lib/docker"),
     ("NET_ADMIN", {"cap_add": ["SYS_ADMIN"]}, "--cap-add NET_ADMIN"),
