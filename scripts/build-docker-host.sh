@@ -69,8 +69,10 @@ if [[ -f $images_tar ]]; then
   say "payload $images_tar: cached"
 else
   t=$(date +%s%N)
+  trap 'rm -f "$images_tar.tmp.$$"' EXIT
   docker save -o "$images_tar.tmp.$$" "$runbook_tag"
   mv "$images_tar.tmp.$$" "$images_tar"
+  trap - EXIT
   say "payload: docker save $runbook_tag in $(ms_since "$t") ms ($(du -m "$images_tar" | cut -f1) MB)"
 fi
 payload=$images_tar

@@ -16,6 +16,7 @@ import subprocess
 import time
 from pathlib import Path
 
+import docker.errors
 from docker.types import Mount
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -63,8 +64,6 @@ def build_image() -> str:
 
 def cgroup_version() -> int:
     """The outer engine's cgroup version (what its containers get)."""
-    import docker
-
     return int(docker.from_env().info().get("CgroupVersion") or 1)
 
 
@@ -117,7 +116,11 @@ def wait_ready(container, deadline_s: float = 60) -> float:
     started = time.monotonic()
     what = "the Docker host's inner engine with influxdb:2.9.1 loaded"
     while True:
-        container.reload()
+        try:
+            container.reload()
+        except docker.errors.NotFound:
+            raise HostNotReady(f"waited for {what}: the host container {container.name} is gone "
+                               "(removed from outside?); fix: rerun the test") from None
         log = _tail(container, 40)
         errors = [line for line in log.splitlines() if line.startswith(ERROR_LINE)]
         if errors:
