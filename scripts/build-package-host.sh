@@ -20,7 +20,9 @@
 # saying what is missing and the fix. The build container is always removed.
 #
 # `scripts/build-package-host.sh run-options` prints the `docker run` options
-# that boot one host here (what tests/host_package.py's run_kwargs() gives).
+# that boot one host here (what tests/host_package.py's run_kwargs() gives);
+# `scripts/build-package-host.sh stage` prints the systemd host image without
+# InfluxDB installed.
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")/.." && pwd)
@@ -84,7 +86,7 @@ final_tag=$name:$final_hash
 started=$EPOCHREALTIME
 
 image_exists() { docker image inspect "$1" >/dev/null 2>&1; }
-if image_exists "$final_tag"; then
+if [[ ${1:-} != stage ]] && image_exists "$final_tag"; then
   say "image $final_tag: cached"
   echo "$final_tag"
   exit 0
@@ -104,6 +106,10 @@ else
   trap - EXIT
   say "systemd stage: built in $(since "$started")s"
 fi
+
+# `build-package-host.sh stage`: the systemd host without InfluxDB (what
+# upstream's package validation expects), for scripts/validate-package.sh.
+if [[ ${1:-} == stage ]]; then echo "$stage_tag"; exit 0; fi
 
 # Boot the stage with systemd as PID 1. Removed on any exit, Ctrl-C included.
 # No label: `docker commit` would copy it into the image.
