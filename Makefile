@@ -11,7 +11,7 @@ STAMP := $(VENV)/.installed
 PYTEST_N ?= 2
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: demo down test test-unit test-server test-docs test-site site serve images engine deps lint bench report clean
+.PHONY: demo down test test-unit test-server test-docs test-site site serve images engine deps lint bench clean
 
 deps:
 	@scripts/install-deps.sh
@@ -32,6 +32,7 @@ images: engine
 
 lint: $(STAMP)
 	$(BIN)/ruff check runbook tests scripts
+	$(BIN)/mypy
 
 test-unit: $(STAMP)
 	$(BIN)/pytest tests -m "not server and not browser" -q

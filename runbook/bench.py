@@ -24,12 +24,22 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
 from runbook import certs
-from runbook.server import TLSInfluxd
+from runbook.client import tls_context
+from runbook.errors import ServerError
+from runbook.image import influxd_version
+
+if TYPE_CHECKING:  # the docs hook imports this module for table_rows: no Docker there
+    from runbook.server import TLSInfluxd
 
 ORG, BUCKET, TOKEN = "bench", "bench", "bench-token"
+QUERY_BASE_NS = 1_600_000_000_000_000_000
+WRITE_BASE_NS = 1_700_000_000_000_000_000
+Log = Callable[[str], None]
+Result = dict[str, Any]
 
 
 @dataclass
@@ -42,8 +52,7 @@ class Target:
         host, port = "localhost", self.server.host_port
         if self.tls_version is None:
             return http.client.HTTPConnection(host, port, timeout=30)
-        ctx = ssl.create_default_context(cafile=str(self.server.ca_file))
-        ctx.minimum_version = ctx.maximum_version = self.tls_version
+        ctx = tls_context(self.server.ca_file, version=self.tls_version)
         return http.client.HTTPSConnection(host, port, context=ctx, timeout=30)
 
 
@@ -54,7 +63,7 @@ def _request(conn: http.client.HTTPConnection, method: str, path: str, body: byt
     resp = conn.getresponse()
     data = resp.read()
     if resp.status >= 300:
-        raise RuntimeError(f"{method} {path}: HTTP {resp.status}: {data[:200]!r}")
+        raise ServerError(f"{method} {path}: HTTP {resp.status}: {data[:200]!r}")
     return data
 
 
@@ -103,7 +112,7 @@ def query_seconds(t: Target, points: int) -> float:
     conn.close()
     rows = body.count(b"\n,_result,") + body.count(b"\r\n,_result,")
     if rows < points:
-        raise RuntimeError(f"query returned {rows} rows, expected {points}")
+        raise ServerError(f"query returned {rows} rows, expected {points}")
     return elapsed
 
 
@@ -123,7 +132,7 @@ class Figure:
                 "min": min(self.rounds), "max": max(self.rounds), "rounds": self.rounds}
 
 
-def _rotate(items: list, r: int) -> list:
+def _rotate(items: list[Any], r: int) -> list[Any]:
     return items[r % len(items):] + items[:r % len(items)]
 
 
@@ -140,40 +149,123 @@ def _machine() -> dict[str, str]:
             "python": platform.python_version(), "openssl": ssl.OPENSSL_VERSION}
 
 
-def _make_servers(root: Path, stack: list[TLSInfluxd]) -> dict[str, TLSInfluxd]:
+@dataclass
+class _Servers:
+    """The four bench servers and how long each took to a verified ping."""
+
+    by_name: dict[str, TLSInfluxd] = field(default_factory=dict)
+    startup_seconds: dict[str, float] = field(default_factory=dict)
+
+
+def _make_servers(root: Path, stack: list[TLSInfluxd]) -> _Servers:
+    from runbook.server import TLSInfluxd
+
     ca = certs.CA.create("runbook bench CA")
     dirs = {}
     for name, key_type in (("rsa", "rsa2048"), ("ecdsa", "p256")):
         dirs[name] = certs.write_server_dir(root / name,
                                             ca.issue(["localhost"], key_type=key_type), ca)
-    specs = {
-        "http": dict(tls=False),
-        "rsa": dict(cert_dir=dirs["rsa"], ca_file=dirs["rsa"] / "ca.crt"),
-        "ecdsa": dict(cert_dir=dirs["ecdsa"], ca_file=dirs["ecdsa"] / "ca.crt"),
-        "rsa-strict": dict(cert_dir=dirs["rsa"], ca_file=dirs["rsa"] / "ca.crt",
-                           strict_ciphers=True),
+    specs: dict[str, dict[str, Any]] = {
+        "http": {"tls": False},
+        "rsa": {"cert_dir": dirs["rsa"], "ca_file": dirs["rsa"] / "ca.crt"},
+        "ecdsa": {"cert_dir": dirs["ecdsa"], "ca_file": dirs["ecdsa"] / "ca.crt"},
+        "rsa-strict": {"cert_dir": dirs["rsa"], "ca_file": dirs["rsa"] / "ca.crt",
+                       "strict_ciphers": True},
     }
-    servers = {}
+    servers = _Servers()
     for name, spec in specs.items():
         s = TLSInfluxd(owner="bench", **spec)
         stack.append(s)
         t0 = time.perf_counter()
         s.start(timeout=90)
-        servers[name] = s
-        s.startup_seconds = time.perf_counter() - t0  # type: ignore[attr-defined]
-        s.client().setup(org=ORG, bucket=BUCKET, username="bench", password="bench-password",
-                         token=TOKEN)
+        servers.by_name[name] = s
+        servers.startup_seconds[name] = time.perf_counter() - t0
+        s.client().setup(org=ORG, bucket=BUCKET, username="bench",
+                         password="bench-password", token=TOKEN)  # noqa: S106 - throwaway server
     return servers
 
 
+def load(modes: dict[str, Target], query_points: int) -> None:
+    """Write `query_points` points through the HTTP and the TLS 1.3 target, for the query test."""
+    path = "/api/v2/write?" + urlencode({"org": ORG, "bucket": BUCKET, "precision": "ns"})
+    for name in ("http", "https-tls1.3"):
+        conn = modes[name].connect()
+        for off in range(0, query_points, 10_000):
+            body = "\n".join(f"bench_q,s=s{i % 10} v={i}i {QUERY_BASE_NS + i}"
+                             for i in range(off, off + 10_000)).encode()
+            _request(conn, "POST", path, body)
+        conn.close()
+
+
+def measure(modes: dict[str, Target], handshakes: dict[str, Target], *, rounds: int,
+            batches: int, batch_size: int, pings: int, query_points: int,
+            log: Log) -> dict[str, Figure]:
+    """Every figure, every round, each round in a rotated order of modes."""
+    figs: dict[str, Figure] = {}
+
+    def add(key: str, unit: str, value: float) -> None:
+        figs.setdefault(key, Figure(key, unit)).rounds.append(value)
+
+    seq = [WRITE_BASE_NS]
+    for r in range(rounds):
+        log(f"round {r + 1}/{rounds}")
+        for name, t in _rotate(list(modes.items()), r):
+            add(f"write/{name}", "points/s", write_throughput(t, batches, batch_size, seq))
+            new = ping_latencies(t, pings, reuse=False)
+            reused = ping_latencies(t, pings, reuse=True)
+            add(f"ping-new-p50/{name}", "ms", percentile(new, 50) * 1000)
+            add(f"ping-new-p99/{name}", "ms", percentile(new, 99) * 1000)
+            add(f"ping-reused-p50/{name}", "ms", percentile(reused, 50) * 1000)
+            add(f"ping-reused-p99/{name}", "ms", percentile(reused, 99) * 1000)
+        for name, t in _rotate(list(handshakes.items()), r):
+            add(f"handshake-p50/{name}", "ms",
+                percentile(ping_latencies(t, pings, reuse=False), 50) * 1000)
+        for name in _rotate(["http", "https-tls1.3"], r):
+            add(f"query-100k/{name}", "s", query_seconds(modes[name], query_points))
+    return figs
+
+
+HEADLINES = {
+    "write throughput, HTTPS TLS 1.3 / HTTP": ("write/https-tls1.3", "write/http"),
+    "write throughput, HTTPS TLS 1.2 / HTTP": ("write/https-tls1.2", "write/http"),
+    "new-connection ping p50, HTTPS TLS 1.3 / HTTP":
+        ("ping-new-p50/https-tls1.3", "ping-new-p50/http"),
+    "reused-connection ping p50, HTTPS TLS 1.3 / HTTP":
+        ("ping-reused-p50/https-tls1.3", "ping-reused-p50/http"),
+    "handshake p50, ECDSA P-256 / RSA-2048 (TLS 1.3)":
+        ("handshake-p50/ecdsa-p256 (TLS 1.3)", "handshake-p50/rsa-2048 (TLS 1.3)"),
+    "handshake p50, strict / default ciphers (TLS 1.2)":
+        ("handshake-p50/rsa-2048 strict (TLS 1.2)", "handshake-p50/rsa-2048 (TLS 1.2)"),
+    "100k-point query time, HTTPS / HTTP": ("query-100k/https-tls1.3", "query-100k/http"),
+}
+
+
+def summarise(figs: dict[str, Figure], servers: _Servers, settings: dict[str, int]) -> Result:
+    """The result document: machine, settings, start-up times, headline ratios, figures."""
+    summary = {k: f.summary() for k, f in figs.items()}
+    medians = {k: statistics.median(f.rounds) for k, f in figs.items()}
+    return {
+        "date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "machine": _machine(),
+        "influxd": influxd_version(),
+        "settings": settings,
+        "server_start_to_verified_ping_s": {
+            k: round(v, 3) for k, v in servers.startup_seconds.items()},
+        "headline": {title: medians[a] / medians[b] for title, (a, b) in HEADLINES.items()},
+        "figures": summary,
+    }
+
+
 def run(*, rounds: int = 5, batches: int = 5, batch_size: int = 5000, pings: int = 100,
-        query_points: int = 100_000, log: Callable[[str], None] = print) -> dict:
+        query_points: int = 100_000, log: Log = print) -> Result:
+    """Start the servers, load, measure, summarise; every container is removed at the end."""
     root = Path(tempfile.mkdtemp(prefix="runbook-bench-"))
     root.chmod(0o755)
     stack: list[TLSInfluxd] = []
     try:
         log("starting 4 influxd containers (HTTP, HTTPS RSA, HTTPS ECDSA, HTTPS RSA strict)")
-        s = _make_servers(root, stack)
+        servers = _make_servers(root, stack)
+        s = servers.by_name
         v12, v13 = ssl.TLSVersion.TLSv1_2, ssl.TLSVersion.TLSv1_3
         modes = {
             "http": Target("http", s["http"]),
@@ -187,75 +279,19 @@ def run(*, rounds: int = 5, batches: int = 5, batch_size: int = 5000, pings: int
             "rsa-2048 strict (TLS 1.2)": Target("strict12", s["rsa-strict"], v12),
         }
         log(f"loading {query_points} points for the query test")
-        for name in ("http", "https-tls1.3"):
-            t = modes[name]
-            conn = t.connect()
-            for off in range(0, query_points, 10_000):
-                body = "\n".join(f"bench_q,s=s{i % 10} v={i}i {1_600_000_000_000_000_000 + i}"
-                                 for i in range(off, off + 10_000)).encode()
-                _request(conn, "POST", "/api/v2/write?" + urlencode(
-                    {"org": ORG, "bucket": BUCKET, "precision": "ns"}), body)
-            conn.close()
-
-        figs: dict[str, Figure] = {}
-
-        def add(key: str, unit: str, value: float) -> None:
-            figs.setdefault(key, Figure(key, unit)).rounds.append(value)
-
-        seq = [1_700_000_000_000_000_000]
-        for r in range(rounds):
-            log(f"round {r + 1}/{rounds}")
-            for name, t in _rotate(list(modes.items()), r):
-                add(f"write/{name}", "points/s", write_throughput(t, batches, batch_size, seq))
-                new = ping_latencies(t, pings, reuse=False)
-                reused = ping_latencies(t, pings, reuse=True)
-                add(f"ping-new-p50/{name}", "ms", percentile(new, 50) * 1000)
-                add(f"ping-new-p99/{name}", "ms", percentile(new, 99) * 1000)
-                add(f"ping-reused-p50/{name}", "ms", percentile(reused, 50) * 1000)
-                add(f"ping-reused-p99/{name}", "ms", percentile(reused, 99) * 1000)
-            for name, t in _rotate(list(handshakes.items()), r):
-                add(f"handshake-p50/{name}", "ms",
-                    percentile(ping_latencies(t, pings, reuse=False), 50) * 1000)
-            for name in _rotate(["http", "https-tls1.3"], r):
-                add(f"query-100k/{name}", "s", query_seconds(modes[name], query_points))
-
-        summary = {k: f.summary() for k, f in figs.items()}
-
-        def ratio(a: str, b: str) -> float:
-            return summary[a]["median"] / summary[b]["median"]  # type: ignore[operator]
-
-        headline = {
-            "write throughput, HTTPS TLS 1.3 / HTTP": ratio("write/https-tls1.3", "write/http"),
-            "write throughput, HTTPS TLS 1.2 / HTTP": ratio("write/https-tls1.2", "write/http"),
-            "new-connection ping p50, HTTPS TLS 1.3 / HTTP":
-                ratio("ping-new-p50/https-tls1.3", "ping-new-p50/http"),
-            "reused-connection ping p50, HTTPS TLS 1.3 / HTTP":
-                ratio("ping-reused-p50/https-tls1.3", "ping-reused-p50/http"),
-            "handshake p50, ECDSA P-256 / RSA-2048 (TLS 1.3)":
-                ratio("handshake-p50/ecdsa-p256 (TLS 1.3)", "handshake-p50/rsa-2048 (TLS 1.3)"),
-            "handshake p50, strict / default ciphers (TLS 1.2)":
-                ratio("handshake-p50/rsa-2048 strict (TLS 1.2)",
-                      "handshake-p50/rsa-2048 (TLS 1.2)"),
-            "100k-point query time, HTTPS / HTTP":
-                ratio("query-100k/https-tls1.3", "query-100k/http"),
-        }
-        return {
-            "date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-            "machine": _machine(),
-            "settings": {"rounds": rounds, "batches": batches, "batch_size": batch_size,
-                         "pings": pings, "query_points": query_points},
-            "server_start_to_verified_ping_s": {
-                k: round(v.startup_seconds, 3) for k, v in s.items()},  # type: ignore[attr-defined]
-            "headline": headline,
-            "figures": summary,
-        }
+        load(modes, query_points)
+        figs = measure(modes, handshakes, rounds=rounds, batches=batches, batch_size=batch_size,
+                       pings=pings, query_points=query_points, log=log)
+        settings = {"rounds": rounds, "batches": batches, "batch_size": batch_size,
+                    "pings": pings, "query_points": query_points}
+        return summarise(figs, servers, settings)
     finally:
         for server in stack:
             server.stop()
         shutil.rmtree(root, ignore_errors=True)
 
 
-def table_rows(result: dict) -> list[tuple[str, str, str]]:
+def table_rows(result: Result) -> list[tuple[str, str, str]]:
     """(figure, median, min..max) rows for the terminal and the docs page."""
     rows = []
     for key, f in result["figures"].items():
@@ -265,7 +301,7 @@ def table_rows(result: dict) -> list[tuple[str, str, str]]:
     return rows
 
 
-def write_chart(result: dict, path: Path) -> None:
+def write_chart(result: Result, path: Path) -> None:
     import matplotlib
 
     matplotlib.use("Agg")
@@ -276,7 +312,8 @@ def write_chart(result: dict, path: Path) -> None:
     ax.barh([k for k, _ in items], [v for _, v in items], color="#3f51b5")
     ax.axvline(1.0, color="black", linewidth=0.8)
     ax.set_xlabel("ratio (1.0 = same as the reference)")
-    ax.set_title(f"What TLS costs InfluxDB 2.9.1 ({result['machine']['cores']} cores, "
+    version = result.get("influxd") or influxd_version()
+    ax.set_title(f"What TLS costs InfluxDB {version} ({result['machine']['cores']} cores, "
                  f"{result['date'][:10]})")
     ax.invert_yaxis()
     for i, (_, v) in enumerate(items):
@@ -286,7 +323,7 @@ def write_chart(result: dict, path: Path) -> None:
     plt.close(fig)
 
 
-def save(result: dict, json_path: Path, png_path: Path) -> None:
+def save(result: Result, json_path: Path, png_path: Path) -> None:
     json_path.parent.mkdir(parents=True, exist_ok=True)
     json_path.write_text(json.dumps(result, indent=2) + "\n")
     write_chart(result, png_path)

@@ -9,22 +9,30 @@ unless asked.
 from __future__ import annotations
 
 import datetime as dt
+import ipaddress
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec, rsa
+from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
-from runbook.errors import RefusingToOverwrite, UsageError
-from runbook.files import write_private, write_public  # noqa: F401 - re-exported
+from runbook.errors import UnusableCA, UsageError
+from runbook.files import write_together
+from runbook.image import INFLUXDB_GID, INFLUXDB_UID
 from runbook.names import LOCAL_SANS, San, parse_sans
 
-PrivateKey = rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey
+if TYPE_CHECKING:
+    from cryptography.hazmat.primitives.asymmetric.types import CertificatePublicKeyTypes
 
-INFLUXDB_UID = 1000  # user `influxdb` in the official image
+PrivateKey = rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey
+# Keys a CA may sign with here: what Go (influxd, Telegraf) and OpenSSL clients verify.
+SigningKey = rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey | ed25519.Ed25519PrivateKey
+SIGNING_CURVES = ("secp256r1", "secp384r1", "secp521r1")
+MAX_CN = 64  # X.509's upper bound for a common name
 KEY_TYPES = ("rsa2048", "rsa3072", "rsa4096", "p256", "p384")
 DEFAULT_KEY_TYPE = "rsa2048"
 DEFAULT_LEAF_DAYS = 397  # the longest validity browsers accept for a leaf
@@ -47,7 +55,7 @@ def generate_key(key_type: str = DEFAULT_KEY_TYPE) -> PrivateKey:
     )
 
 
-def key_pem(key: PrivateKey, passphrase: bytes | None = None) -> bytes:
+def key_pem(key: SigningKey, passphrase: bytes | None = None) -> bytes:
     """PEM of `key`, PKCS#8; encrypted when a passphrase is given."""
     encryption: serialization.KeySerializationEncryption = (
         serialization.BestAvailableEncryption(passphrase)
@@ -74,12 +82,24 @@ def _check_days(days: int) -> int:
 
 
 def _name(common_name: str) -> x509.Name:
+    if not 1 <= len(common_name) <= MAX_CN or not common_name.strip():
+        raise UsageError(
+            f"a common name must have 1 to {MAX_CN} characters, not {len(common_name)}",
+            fix="choose a shorter name (clients check the SANs, not the common name)",
+            common_name=common_name[:MAX_CN])
     return x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)])
 
 
-def _san_extension(sans: list[San]) -> x509.SubjectAlternativeName:
-    import ipaddress
+def _leaf_common_name(sans: list[San]) -> str:
+    """The first SAN short enough to be a common name (clients ignore the CN anyway)."""
+    return next((s.value for s in sans if len(s.value) <= MAX_CN), "influxdb server")
 
+
+def _hash_for(key: SigningKey) -> hashes.SHA256 | None:
+    return None if isinstance(key, ed25519.Ed25519PrivateKey) else hashes.SHA256()
+
+
+def _san_extension(sans: list[San]) -> x509.SubjectAlternativeName:
     general: list[x509.GeneralName] = []
     for san in sans:
         if san.kind == "dns":
@@ -89,7 +109,7 @@ def _san_extension(sans: list[San]) -> x509.SubjectAlternativeName:
     return x509.SubjectAlternativeName(general)
 
 
-def _key_usage(key: PrivateKey, *, ca: bool) -> x509.KeyUsage:
+def _key_usage(key: SigningKey, *, ca: bool) -> x509.KeyUsage:
     # RSA key exchange (TLS 1.2 without ECDHE) needs keyEncipherment; every
     # modern handshake signs, hence digitalSignature. The upstream guide
     # omits digitalSignature, which strict clients reject.
@@ -107,7 +127,8 @@ def _key_usage(key: PrivateKey, *, ca: bool) -> x509.KeyUsage:
     )
 
 
-def _builder(subject: x509.Name, issuer: x509.Name, public_key, days: int, now: dt.datetime):
+def _builder(subject: x509.Name, issuer: x509.Name, public_key: CertificatePublicKeyTypes,
+             days: int, now: dt.datetime) -> x509.CertificateBuilder:
     return (
         x509.CertificateBuilder()
         .subject_name(subject)
@@ -163,19 +184,10 @@ class Issued:
         overwrite: bool = False,
         passphrase: bytes | None = None,
     ) -> tuple[Path, Path]:
-        """Write the key (0600, first) and the certificate (0644)."""
-        cert_path, key_path = Path(cert_path), Path(key_path)
-        if not overwrite:
-            # Check both before writing either: no half-done pair on refusal.
-            for p in (key_path, cert_path):
-                if p.exists():
-                    raise RefusingToOverwrite(
-                        f"{p} already exists",
-                        fix="choose another path, or pass --force to replace it",
-                        path=str(p),
-                    )
-        k = write_private(key_path, self.key_pem(passphrase), overwrite=overwrite)
-        c = write_public(cert_path, self.cert_pem(with_chain=True), overwrite=overwrite)
+        """Write the key (0600) and the certificate (0644) together, or neither."""
+        k, c = write_together([(key_path, self.key_pem(passphrase), 0o600),
+                               (cert_path, self.cert_pem(with_chain=True), 0o644)],
+                              overwrite=overwrite)
         return c, k
 
 
@@ -184,7 +196,7 @@ class CA:
     """A local certificate authority that stands in for a public one."""
 
     cert: x509.Certificate
-    key: PrivateKey
+    key: SigningKey
 
     @classmethod
     def create(
@@ -200,15 +212,28 @@ class CA:
             _builder(name, name, key.public_key(), _check_days(days), _now())
             .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
             .add_extension(_key_usage(key, ca=True), critical=True)
-            .sign(key, hashes.SHA256())
+            .sign(key, _hash_for(key))
         )
         return cls(cert, key)
 
     @classmethod
-    def load(cls, cert_path: str | os.PathLike[str], key_path: str | os.PathLike[str]) -> CA:
+    def load(cls, cert_path: str | os.PathLike[str], key_path: str | os.PathLike[str], *,
+             now: dt.datetime | None = None) -> CA:
+        """The CA in these files; UnusableCA when it must not sign, saying why."""
         from runbook.pem import load_certificates, load_private_key
 
-        return cls(load_certificates(cert_path)[0], load_private_key(key_path))
+        cert = load_certificates(cert_path)[0]
+        key = load_private_key(key_path)
+        if not isinstance(key, SigningKey) or (
+                isinstance(key, ec.EllipticCurvePrivateKey)
+                and key.curve.name not in SIGNING_CURVES):
+            kind = getattr(getattr(key, "curve", None), "name", None) or type(key).__name__
+            raise UnusableCA(f"{key_path}: a {kind.lstrip('_')} key cannot sign certificates "
+                             "that influxd's clients verify",
+                             fix="create a CA with an RSA, ECDSA P-256/P-384/P-521 or Ed25519 "
+                                 "key: runbook certs ca", path=str(key_path))
+        _check_usable_ca(cert, key, str(cert_path), str(key_path), now or _now())
+        return cls(cert, key)
 
     def cert_pem(self) -> bytes:
         return cert_pem(self.cert)
@@ -222,11 +247,14 @@ class CA:
         common_name: str | None = None,
     ) -> Issued:
         """A server certificate for `sans`, signed by this CA."""
-        ca_ski = self.cert.extensions.get_extension_for_class(x509.SubjectKeyIdentifier).value
+        try:
+            ski = self.cert.extensions.get_extension_for_class(x509.SubjectKeyIdentifier).value
+            aki = x509.AuthorityKeyIdentifier.from_issuer_subject_key_identifier(ski)
+        except x509.ExtensionNotFound:  # older CAs: derive it from the public key
+            aki = x509.AuthorityKeyIdentifier.from_issuer_public_key(self.key.public_key())
         return _server_cert(
             sans, key_type=key_type, days=days, common_name=common_name,
-            issuer=self.cert.subject, signing_key=self.key, chain=[self.cert],
-            extra=[x509.AuthorityKeyIdentifier.from_issuer_subject_key_identifier(ca_ski)],
+            issuer=self.cert.subject, signing_key=self.key, chain=[self.cert], extra=[aki],
         )
 
     def write(
@@ -236,7 +264,48 @@ class CA:
         *,
         overwrite: bool = False,
     ) -> tuple[Path, Path]:
-        return Issued(self.cert, self.key).write(cert_path, key_path, overwrite=overwrite)
+        k, c = write_together([(key_path, key_pem(self.key), 0o600),
+                               (cert_path, self.cert_pem(), 0o644)], overwrite=overwrite)
+        return c, k
+
+
+def _check_usable_ca(cert: x509.Certificate, key: SigningKey, cert_name: str, key_name: str,
+                     now: dt.datetime) -> None:
+    """Raise UnusableCA when `cert` is not a CA, is out of its validity, or `key` is not its."""
+    fix = "pass the CA certificate and its own key, or create a CA: runbook certs ca"
+    try:
+        bc = cert.extensions.get_extension_for_class(x509.BasicConstraints).value
+        is_ca = bc.ca
+    except x509.ExtensionNotFound:
+        is_ca = False
+    except ValueError as exc:
+        raise UnusableCA(f"{cert_name}: its extensions are malformed: {exc}", fix=fix,
+                         path=cert_name) from exc
+    if not is_ca:
+        raise UnusableCA(f"{cert_name} is not a CA certificate (no basicConstraints CA:TRUE); "
+                         "certificates it signed would fail verification", fix=fix,
+                         path=cert_name)
+    try:
+        ku = cert.extensions.get_extension_for_class(x509.KeyUsage).value
+        if not ku.key_cert_sign:
+            raise UnusableCA(f"{cert_name}: its key usage lacks keyCertSign, so it may not sign "
+                             "certificates", fix=fix, path=cert_name)
+    except x509.ExtensionNotFound:
+        pass
+    if not_after(cert) <= now:
+        raise UnusableCA(f"{cert_name}: the CA expired on {not_after(cert):%Y-%m-%d} UTC; "
+                         "certificates it signs would not verify",
+                         fix="create a new CA (runbook certs ca --force) and give it to clients",
+                         path=cert_name)
+    if not_before(cert) > now:
+        raise UnusableCA(f"{cert_name}: the CA is not valid before "
+                         f"{not_before(cert):%Y-%m-%d %H:%M} UTC",
+                         fix="check this host's clock (timedatectl)", path=cert_name)
+    der = serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+    if key.public_key().public_bytes(*der) != cert.public_key().public_bytes(*der):
+        raise UnusableCA(f"{key_name} does not belong to {cert_name}: their public keys differ",
+                         fix="pass the key the CA certificate was made with (--ca-key)",
+                         path=key_name)
 
 
 def self_signed(
@@ -257,7 +326,7 @@ def _server_cert(
     days: int,
     common_name: str | None,
     issuer: x509.Name | None = None,
-    signing_key: PrivateKey | None = None,
+    signing_key: SigningKey | None = None,
     chain: list[x509.Certificate] | None = None,
     extra: list[x509.ExtensionType] | None = None,
 ) -> Issued:
@@ -267,7 +336,7 @@ def _server_cert(
         raise UsageError("a server certificate needs at least one SAN", fix="pass --san NAME")
     days = _check_days(days)
     key = generate_key(key_type)
-    subject = _name(common_name or parsed[0].value)
+    subject = _name(common_name or _leaf_common_name(parsed))
     builder = (
         _builder(subject, issuer or subject, key.public_key(), days, _now())
         .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
@@ -277,13 +346,15 @@ def _server_cert(
     )
     for ext in extra or []:
         builder = builder.add_extension(ext, critical=False)
-    cert = builder.sign(signing_key or key, hashes.SHA256())
+    signer = signing_key or key
+    cert = builder.sign(signer, _hash_for(signer))
     return Issued(cert, key, chain or [])
 
 
-def wildcard(ca: CA, domain: str, **kwargs) -> Issued:
+def wildcard(ca: CA, domain: str, *, key_type: str = DEFAULT_KEY_TYPE,
+             days: int = DEFAULT_LEAF_DAYS) -> Issued:
     """A `*.domain` certificate (plus the bare domain) for several servers."""
-    return ca.issue([f"*.{domain}", domain], **kwargs)
+    return ca.issue([f"*.{domain}", domain], key_type=key_type, days=days)
 
 
 def not_after(cert: x509.Certificate) -> dt.datetime:
@@ -313,14 +384,16 @@ def write_server_dir(
     ca: CA | None = None,
     *,
     uid: int = INFLUXDB_UID,
+    gid: int = INFLUXDB_GID,
     overwrite: bool = False,
 ) -> Path:
     """server.crt, server.key (owned by the uid that runs influxd) and ca.crt:
-    the folder a TLS influxd container mounts."""
+    the folder a TLS influxd container mounts, written together or not at all."""
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
-    issued.write(directory / "server.crt", directory / "server.key", overwrite=overwrite)
-    os.chown(directory / "server.key", uid, uid)
+    files = [(directory / "server.key", issued.key_pem(), 0o600),
+             (directory / "server.crt", issued.cert_pem(with_chain=True), 0o644)]
     if ca is not None:
-        write_public(directory / "ca.crt", ca.cert_pem(), overwrite=overwrite)
+        files.append((directory / "ca.crt", ca.cert_pem(), 0o644))
+    write_together(files, overwrite=overwrite, owners={directory / "server.key": (uid, gid)})
     return directory

@@ -7,91 +7,95 @@ a severity, a message that names the file, and the fix.
 from __future__ import annotations
 
 import datetime as dt
-import grp
 import os
-import pwd
 import stat
-from dataclasses import asdict, dataclass
+from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from cryptography import x509
+from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
+from cryptography.hazmat.primitives.asymmetric import dsa, ec, ed25519, padding, rsa
 
-from runbook.certs import INFLUXDB_UID, cert_sans, not_after, not_before
+from runbook.certs import cert_sans, not_after, not_before
+from runbook.files import read_obstacle, readable_fix
+from runbook.findings import ERROR, INFO, WARNING, Finding
+from runbook.image import INFLUXDB_UID, influxd_version
 from runbook.names import host_matches
-from runbook.pem import EncryptedKey, NotPem, load_certificates, load_private_key
+from runbook.pem import EncryptedKey, NotPem, UnsupportedKey, load_certificates, load_private_key
 
-ERROR, WARNING, INFO = "error", "warning", "info"
+if TYPE_CHECKING:  # these names exist from cryptography 40 on; Debian bookworm has 38
+    from cryptography.hazmat.primitives.asymmetric.types import (
+        CertificatePublicKeyTypes,
+        PrivateKeyTypes,
+        PublicKeyTypes,
+    )
+
 DEFAULT_WARN_DAYS = 30
+MIN_RSA_BITS = 2048
+INFLUXD_CURVES = {"secp256r1": "P-256", "secp384r1": "P-384", "secp521r1": "P-521"}
+INFLUXD_KEY_TYPES = "RSA (2048 bits or more), ECDSA P-256/P-384/P-521 or Ed25519"
+WEAK_HASHES = ("sha1", "md5")
+
+Findings = Iterator[Finding]
 
 
-@dataclass(frozen=True)
-class Finding:
-    id: str
-    severity: str
-    message: str
-    fix: str
-
-    def as_dict(self) -> dict[str, str]:
-        return asdict(self)
-
-
-def public_key_bytes(key) -> bytes:
+def public_key_bytes(key: PublicKeyTypes) -> bytes:
     return key.public_bytes(
         serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
     )
 
 
-def key_matches_cert(key, cert: x509.Certificate) -> bool:
+def key_matches_cert(key: PrivateKeyTypes, cert: x509.Certificate) -> bool:
     """True when the private key belongs to the certificate, for any key type."""
-    return public_key_bytes(key.public_key()) == public_key_bytes(cert.public_key())
+    try:
+        return public_key_bytes(key.public_key()) == public_key_bytes(cert.public_key())
+    except (ValueError, UnsupportedAlgorithm):
+        return False
 
 
 def signed_by(child: x509.Certificate, issuer: x509.Certificate) -> bool:
     """Whether `issuer`'s key made `child`'s signature."""
     if child.issuer != issuer.subject:
         return False
-    pub = issuer.public_key()
     try:
+        pub = issuer.public_key()
+        algorithm = child.signature_hash_algorithm
         if isinstance(pub, rsa.RSAPublicKey):
             pub.verify(child.signature, child.tbs_certificate_bytes, padding.PKCS1v15(),
-                       child.signature_hash_algorithm or hashes.SHA256())
+                       algorithm or hashes.SHA256())
         elif isinstance(pub, ec.EllipticCurvePublicKey):
             pub.verify(child.signature, child.tbs_certificate_bytes,
-                       ec.ECDSA(child.signature_hash_algorithm or hashes.SHA256()))
+                       ec.ECDSA(algorithm or hashes.SHA256()))
+        elif isinstance(pub, ed25519.Ed25519PublicKey):
+            pub.verify(child.signature, child.tbs_certificate_bytes)
+        elif isinstance(pub, dsa.DSAPublicKey):
+            pub.verify(child.signature, child.tbs_certificate_bytes,
+                       algorithm or hashes.SHA256())
         else:
             return False
-    except Exception:  # noqa: BLE001 - any failure means "not signed by it"
+    except (InvalidSignature, ValueError, TypeError, UnsupportedAlgorithm):
         return False
     return True
 
 
-def can_read(path: Path, uid: int) -> bool:
-    """Whether user `uid` could open `path` for reading (including its directories)."""
-    if uid == 0:
-        return True
-    try:
-        user = pwd.getpwuid(uid)
-        gids = {user.pw_gid} | {g.gr_gid for g in grp.getgrall() if user.pw_name in g.gr_mem}
-    except KeyError:
-        gids = {uid}  # unknown on this host: images use a group with the same id
-
-    def allowed(st: os.stat_result, owner_bit: int, group_bit: int, other_bit: int) -> bool:
-        if st.st_uid == uid:
-            return bool(st.st_mode & owner_bit)
-        if st.st_gid in gids:
-            return bool(st.st_mode & group_bit)
-        return bool(st.st_mode & other_bit)
-
-    path = path.resolve()
-    for parent in reversed(path.parents):
-        if not allowed(parent.stat(), stat.S_IXUSR, stat.S_IXGRP, stat.S_IXOTH):
-            return False
-    return allowed(path.stat(), stat.S_IRUSR, stat.S_IRGRP, stat.S_IROTH)
+def key_kind(key: CertificatePublicKeyTypes) -> tuple[str, bool]:
+    """(a name for the key's type, whether influxd can serve TLS with it)."""
+    if isinstance(key, rsa.RSAPublicKey):
+        return f"RSA-{key.key_size}", True
+    if isinstance(key, ec.EllipticCurvePublicKey):
+        curve = key.curve.name
+        return f"ECDSA {INFLUXD_CURVES.get(curve, curve)}", curve in INFLUXD_CURVES
+    if isinstance(key, ed25519.Ed25519PublicKey):
+        return "Ed25519", True
+    if isinstance(key, dsa.DSAPublicKey):
+        return f"DSA-{key.key_size}", False
+    return type(key).__name__.lstrip("_").replace("PublicKey", ""), False
 
 
-def _check_validity(cert: x509.Certificate, name: str, now: dt.datetime, warn_days: int):
+def _check_validity(cert: x509.Certificate, name: str, now: dt.datetime,
+                    warn_days: int) -> Findings:
     end, start = not_after(cert), not_before(cert)
     if end <= now:
         yield Finding("cert-expired", ERROR, f"{name} expired on {end:%Y-%m-%d %H:%M} UTC",
@@ -107,7 +111,7 @@ def _check_validity(cert: x509.Certificate, name: str, now: dt.datetime, warn_da
                       "renew it now, then restart influxd")
 
 
-def _check_usage(cert: x509.Certificate, name: str):
+def _check_usage(cert: x509.Certificate, name: str) -> Findings:
     try:
         bc = cert.extensions.get_extension_for_class(x509.BasicConstraints).value
         if bc.ca:
@@ -134,7 +138,8 @@ def _check_usage(cert: x509.Certificate, name: str):
         pass
 
 
-def _check_chain(certs: list[x509.Certificate], name: str, ca: list[x509.Certificate] | None):
+def _check_chain(certs: list[x509.Certificate], name: str, ca: list[x509.Certificate] | None,
+                 now: dt.datetime) -> Findings:
     leaf = certs[0]
     for child, parent in zip(certs, certs[1:], strict=False):
         if not signed_by(child, parent):
@@ -151,9 +156,17 @@ def _check_chain(certs: list[x509.Certificate], name: str, ca: list[x509.Certifi
                           "clients must trust this file itself (curl --cacert) or skip "
                           "verification; use a CA-signed certificate for verifiable identity")
         return
-    if top.issuer == top.subject and any(signed_by(top, c) for c in ca):
-        return
-    if any(signed_by(top, c) for c in ca):
+    issuers = [c for c in ca if signed_by(top, c)]
+    if issuers:
+        for c in [*certs[1:], *issuers]:
+            if not_after(c) <= now:
+                yield Finding("ca-expired", ERROR,
+                              f"{name} does not verify: its issuer "
+                              f"'{c.subject.rfc4514_string()}' expired on "
+                              f"{not_after(c):%Y-%m-%d} UTC",
+                              "create a new CA, give it to clients, and reissue the server "
+                              "certificate from it")
+                return
         return
     if top.issuer != top.subject and not any(c.subject == top.issuer for c in ca):
         yield Finding("chain-missing-intermediate", ERROR,
@@ -166,7 +179,7 @@ def _check_chain(certs: list[x509.Certificate], name: str, ca: list[x509.Certifi
                   "pass the CA that signed it (--ca), or reissue from that CA")
 
 
-def _check_host(cert: x509.Certificate, name: str, host: str):
+def _check_host(cert: x509.Certificate, name: str, host: str) -> Findings:
     sans = cert_sans(cert)
     if sans is None:
         yield Finding("cert-cn-only", ERROR,
@@ -179,7 +192,7 @@ def _check_host(cert: x509.Certificate, name: str, host: str):
                       f"reissue with '{host}' in subjectAltName, or connect with a listed name")
 
 
-def _check_key_file(key_path: Path, uid: int | None):
+def _check_key_file(key_path: Path) -> Findings:
     mode = key_path.stat().st_mode
     if mode & 0o077 & ~0o040:
         yield Finding("key-too-open", WARNING,
@@ -190,6 +203,48 @@ def _check_key_file(key_path: Path, uid: int | None):
         yield Finding("key-group-readable", INFO,
                       f"{key_path} is readable by group {group}",
                       "fine when that group is influxd's own; otherwise chmod 600")
+
+
+def _unusable_key(name: str, kind: str) -> Finding:
+    return Finding("key-type-unsupported", ERROR,
+                   f"{name} holds a {kind} key; influxd {influxd_version()} cannot use it "
+                   f"(\"tls: failed to parse private key\"); it takes {INFLUXD_KEY_TYPES}",
+                   "generate a new pair: runbook certs self-signed --key-type p256 (or rsa2048)")
+
+
+def _check_keys(leaf: x509.Certificate, name: str) -> Findings:
+    """Key types and sizes influxd or its clients refuse; signatures they reject."""
+    try:
+        kind, usable = key_kind(leaf.public_key())
+    except (ValueError, UnsupportedAlgorithm) as exc:
+        yield _unusable_key(name, f"unsupported ({exc})")
+        return
+    if not usable:
+        yield _unusable_key(name, kind)
+    pub = leaf.public_key()
+    if isinstance(pub, rsa.RSAPublicKey) and pub.key_size < MIN_RSA_BITS:
+        yield Finding("key-too-small", ERROR,
+                      f"{name} has an {pub.key_size}-bit RSA key; clients at OpenSSL's default "
+                      f"security level refuse RSA under {MIN_RSA_BITS} bits",
+                      "reissue with --key-type rsa2048 (or p256)")
+    try:
+        algorithm = leaf.signature_hash_algorithm
+    except UnsupportedAlgorithm:
+        algorithm = None
+    if algorithm is not None and algorithm.name in WEAK_HASHES:
+        yield Finding("cert-weak-signature", ERROR,
+                      f"{name} is signed with {algorithm.name.upper()}; Go clients (Telegraf, "
+                      "the influx CLI) and OpenSSL 3 reject such signatures",
+                      "reissue it signed with SHA-256 (runbook certs issue does)")
+
+
+def _guarded(name: str, checks: Findings) -> list[Finding]:
+    """Run a check; a malformed certificate becomes a finding, not a crash."""
+    try:
+        return list(checks)
+    except (ValueError, UnsupportedAlgorithm) as exc:
+        return [Finding("cert-malformed", ERROR, f"{name} cannot be examined: {exc}",
+                        "reissue the certificate; this one is malformed")]
 
 
 def check_files(
@@ -206,7 +261,8 @@ def check_files(
     cert_path, key_path = Path(cert_path), Path(key_path)
     now = now or dt.datetime.now(dt.UTC)
     findings: list[Finding] = []
-    certs = key = None
+    certs: list[x509.Certificate] | None = None
+    key: PrivateKeyTypes | None = None
     try:
         certs = load_certificates(cert_path)
     except NotPem as exc:
@@ -215,31 +271,35 @@ def check_files(
         key = load_private_key(key_path)
     except EncryptedKey as exc:
         findings.append(Finding("key-encrypted", ERROR, exc.message, exc.fix))
+    except UnsupportedKey as exc:
+        findings.append(Finding("key-type-unsupported", ERROR,
+                                f"{exc.message}; influxd takes {INFLUXD_KEY_TYPES}", exc.fix))
     except NotPem as exc:
         findings.append(Finding("key-not-pem", ERROR, exc.message, exc.fix))
     ca = load_certificates(ca_path) if ca_path else None
 
     if certs:
-        leaf = certs[0]
-        findings += _check_validity(leaf, str(cert_path), now, warn_days)
-        findings += _check_usage(leaf, str(cert_path))
-        findings += _check_chain(certs, str(cert_path), ca)
+        leaf, name = certs[0], str(cert_path)
+        findings += _guarded(name, _check_validity(leaf, name, now, warn_days))
+        findings += _guarded(name, _check_usage(leaf, name))
+        findings += _guarded(name, _check_keys(leaf, name))
+        findings += _guarded(name, _check_chain(certs, name, ca, now))
         if host:
-            findings += _check_host(leaf, str(cert_path), host)
+            findings += _guarded(name, _check_host(leaf, name, host))
         if key is not None and not key_matches_cert(key, leaf):
             findings.append(Finding(
                 "key-mismatch", ERROR,
                 f"{key_path} does not belong to {cert_path}: their public keys differ",
                 "use the key generated with this certificate's request, or reissue the "
                 "certificate for this key"))
-    findings += _check_key_file(key_path, uid)
+    findings += _check_key_file(key_path)
     if uid is not None:
         for path, what in ((cert_path, "certificate"), (key_path, "private key")):
-            if not can_read(path, uid):
+            obstacle = read_obstacle(path, uid)
+            if obstacle is not None:
                 findings.append(Finding(
                     "unreadable-by-influxd", ERROR,
-                    f"{path}: the {what} is not readable by uid {uid}, the user influxd runs as",
-                    f"chown {uid}:{uid} {path} && chmod {'600' if what == 'private key' else '644'}"
-                    f" {path}"))
+                    f"{path}: the {what} is not readable by uid {uid}, the user influxd runs "
+                    f"as: {obstacle}",
+                    readable_fix(path, uid, private=what == "private key")))
     return findings
-

@@ -1,57 +1,141 @@
 """The `runbook` command. Reports results, not steps; errors are one line.
 
-Exit codes: 0 fine, 1 error-level findings (or a failed verification),
-2 bad usage or unreadable input. Only RunbookError is caught: anything else
-is a bug and keeps its traceback.
+One error boundary, `main()`: every RunbookError leaves with its class's exit
+code (errors.py draws the tree), click's usage errors with 2, Ctrl-C with
+130, an unexpected OS error with 2 (it names a path) or 3; with `--json` the
+error is a JSON object on standard output. Anything else is a bug: exit 70
+and one line (RUNBOOK_DEBUG=1 shows the traceback).
 """
 
 from __future__ import annotations
 
 import json
+import os
+import re
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any, NoReturn
 
 import click
 
 from runbook import __version__
-from runbook.errors import RunbookError
+from runbook.errors import (
+    EXIT_BUG,
+    EXIT_ENVIRONMENT,
+    EXIT_FAILED,
+    EXIT_INTERRUPTED,
+    EXIT_OK,
+    EXIT_USAGE,
+    InputError,
+    RunbookError,
+    UsageError,
+)
+from runbook.findings import Finding, has_errors
 
-EXIT_FINDINGS, EXIT_USAGE = 1, 2
-
-
-def fail(exc: RunbookError) -> None:
-    click.echo(f"ERROR: {exc.message}", err=True)
-    if exc.fix:
-        click.echo(f"  fix: {exc.fix}", err=True)
-    sys.exit(EXIT_USAGE)
-
-
-class Group(click.Group):
-    """Turns RunbookError into a one-line message and exit code 2."""
-
-    def invoke(self, ctx: click.Context):
-        try:
-            return super().invoke(ctx)
-        except RunbookError as exc:
-            fail(exc)
+MAX_UID = 2**32 - 2
+_CONTROL = re.compile(r"[\x00-\x09\x0b-\x1f\x7f]")
+Progress = Callable[[str], None]
 
 
-def _user(value: str) -> int | None:
-    """A uid, a user name on this host, or 'none'."""
+def progress(message: str) -> None:
+    """The one channel for progress lines of long commands (demo, bench)."""
+    click.echo(message)
+
+
+# --- the error boundary -----------------------------------------------------------
+
+def _report(kind: str, message: str, fix: str, code: int, as_json: bool,
+            context: dict[str, object] | None = None, one_line: bool = True) -> NoReturn:
+    if as_json:
+        click.echo(json.dumps({"error": {"type": kind, "message": message, "fix": fix,
+                                         "exit_code": code, **(context or {})}}, indent=2))
+    else:
+        text = _CONTROL.sub(lambda m: repr(m.group())[1:-1], message)
+        if one_line:
+            text = text.replace("\n", "\\n")
+        click.echo(f"ERROR: {text}", err=True)
+        if fix:
+            click.echo(f"  fix: {fix}", err=True)
+    sys.exit(code)
+
+
+def _os_error(exc: OSError) -> tuple[str, str, int]:
+    if exc.filename is not None:
+        return (f"{exc.filename}: {exc.strerror or exc}", "check the path and its permissions",
+                EXIT_USAGE)
+    return f"{exc.strerror or exc}", "check this machine's resources (disk, files, memory)", \
+        EXIT_ENVIRONMENT
+
+
+def main(argv: list[str] | None = None) -> NoReturn:
+    """Run the CLI; every way out goes through here with a documented exit code."""
+    args = sys.argv[1:] if argv is None else argv
+    as_json = "--json" in args
+    try:
+        code = cli.main(args=args, prog_name="runbook", standalone_mode=False)
+    except RunbookError as exc:
+        multi_line = not isinstance(exc, InputError | UsageError)
+        _report(type(exc).__name__, exc.message, exc.fix, exc.exit_code, as_json,
+                {k: v if isinstance(v, int | float | bool) or v is None else str(v)
+                 for k, v in exc.context.items()}, one_line=not multi_line)
+    except click.ClickException as exc:
+        _report("UsageError", exc.format_message(), "see: runbook COMMAND --help",
+                EXIT_USAGE if exc.exit_code == EXIT_USAGE else exc.exit_code or EXIT_FAILED,
+                as_json)
+    except (click.Abort, KeyboardInterrupt):
+        _report("Interrupted", "interrupted", "run the command again; it resumes from what is "
+                "done", EXIT_INTERRUPTED, as_json)
+    except OSError as exc:
+        message, fix, code = _os_error(exc)
+        _report(type(exc).__name__, message, fix, code, as_json)
+    except Exception as exc:  # the last line of defence: no traceback for users
+        if os.environ.get("RUNBOOK_DEBUG"):
+            raise
+        if type(exc).__module__.split(".")[0] in ("docker", "requests", "urllib3"):
+            _report("DockerError", f"the Docker engine refused: {exc}",
+                    "check the engine (docker info) and the message above", EXIT_ENVIRONMENT,
+                    as_json)
+        _report("InternalError", f"internal error (a bug): {type(exc).__name__}: {exc}",
+                "please report it with the command line; RUNBOOK_DEBUG=1 shows the traceback",
+                EXIT_BUG, as_json)
+    sys.exit(code if isinstance(code, int) else EXIT_OK)
+
+
+def _exit_for(findings: list[Finding]) -> NoReturn:
+    sys.exit(EXIT_FAILED if has_errors(findings) else EXIT_OK)
+
+
+def _user(value: str | None) -> tuple[int | None, str]:
+    """(uid or None, how it was chosen) for --user: a uid, a user name, 'none', or unset."""
     import pwd
 
+    from runbook.image import INFLUXDB_UID, INFLUXDB_USER
+
+    if value is None:
+        try:
+            uid = pwd.getpwnam(INFLUXDB_USER).pw_uid
+            return uid, f"uid {uid}, user {INFLUXDB_USER} on this host"
+        except KeyError:
+            return INFLUXDB_UID, (f"uid {INFLUXDB_UID}, user {INFLUXDB_USER} of the official "
+                                  f"image (no user {INFLUXDB_USER} on this host)")
     if value.lower() == "none":
-        return None
-    if value.isdigit():
-        return int(value)
+        return None, "no user (--user none)"
+    if value.isascii() and value.isdigit():
+        uid = int(value)
+        if uid > MAX_UID:
+            raise click.BadParameter(f"uid {value} is out of range (0 to {MAX_UID})",
+                                     param_hint="--user")
+        return uid, f"uid {uid}"
     try:
-        return pwd.getpwnam(value).pw_uid
-    except KeyError:
+        uid = pwd.getpwnam(value).pw_uid
+        return uid, f"uid {uid}, user {value}"
+    except (KeyError, ValueError):
         raise click.BadParameter(f"no user {value!r} on this host; give a uid (1000 in the "
                                  "official image) or 'none'", param_hint="--user") from None
 
 
-@click.group(cls=Group)
+@click.group()
 @click.version_option(version=__version__, prog_name="runbook")
 def cli() -> None:
     """Helpers for enabling TLS on InfluxDB v2: certificates, checks, probes."""
@@ -59,18 +143,25 @@ def cli() -> None:
 
 # --- certificates -----------------------------------------------------------
 
-@cli.group(cls=Group)
+@cli.group()
 def certs() -> None:
     """Create certificates: self-signed, a local CA, and leaves it signs."""
 
 
-def _cert_options(f):
-    from runbook.certs import DEFAULT_KEY_TYPE, DEFAULT_LEAF_DAYS, KEY_TYPES
+def _check_stem(name: str) -> str:
+    if not name or name in (".", "..") or "/" in name or len(name) > 200:
+        raise UsageError(f"--name {name[:80]!r} is not a file stem",
+                         fix="give a plain name such as server (files NAME.crt, NAME.key)")
+    return name
+
+
+def _cert_options(f: Callable[..., Any]) -> Callable[..., Any]:
+    from runbook.certs import DEFAULT_KEY_TYPE, DEFAULT_LEAF_DAYS, KEY_TYPES, MAX_DAYS
 
     f = click.option("--force", is_flag=True, help="Replace existing files.")(f)
     f = click.option("--key-type", type=click.Choice(KEY_TYPES), default=DEFAULT_KEY_TYPE,
                      show_default=True)(f)
-    f = click.option("--days", type=click.IntRange(1, 36500), default=DEFAULT_LEAF_DAYS,
+    f = click.option("--days", type=click.IntRange(1, MAX_DAYS), default=DEFAULT_LEAF_DAYS,
                      show_default=True, help="Validity in days.")(f)
     f = click.option("--san", "sans", multiple=True,
                      help="DNS name or IP the server is reached by (repeat or comma-separate);"
@@ -82,16 +173,17 @@ def _cert_options(f):
     return f
 
 
-def _report_written(issued, cert_path: Path, key_path: Path, what: str) -> None:
+def _report_written(sans: list[str], not_after: str, cert_path: Path, key_path: Path,
+                    what: str) -> None:
     click.echo(f"Created {what}:")
     click.echo(f"  certificate  {cert_path}  (0644)")
     click.echo(f"  private key  {key_path}  (0600)")
-    if issued.sans:
-        click.echo(f"  names        {', '.join(issued.sans)}")
-    click.echo(f"  expires      {issued.not_after:%Y-%m-%d} (UTC)")
+    if sans:
+        click.echo(f"  names        {', '.join(sans)}")
+    click.echo(f"  expires      {not_after} (UTC)")
 
 
-def _sans_or_default(sans: tuple[str, ...]):
+def _sans_or_default(sans: tuple[str, ...]) -> list[str]:
     from runbook.names import LOCAL_SANS
 
     return list(sans) or list(LOCAL_SANS)
@@ -99,14 +191,16 @@ def _sans_or_default(sans: tuple[str, ...]):
 
 @certs.command("self-signed")
 @_cert_options
-def certs_self_signed(out_dir: Path, name: str, sans, days: int, key_type: str,
+def certs_self_signed(out_dir: Path, name: str, sans: tuple[str, ...], days: int, key_type: str,
                       force: bool) -> None:
     """A self-signed server certificate (encryption without verifiable identity)."""
     from runbook.certs import self_signed
 
+    _check_stem(name)
     issued = self_signed(_sans_or_default(sans), days=days, key_type=key_type)
     c, k = issued.write(out_dir / f"{name}.crt", out_dir / f"{name}.key", overwrite=force)
-    _report_written(issued, c, k, "a self-signed certificate")
+    _report_written(issued.sans, f"{issued.not_after:%Y-%m-%d}", c, k,
+                    "a self-signed certificate")
     click.echo(f"Next: runbook check --cert {c} --key {k} --host {issued.sans[0]}")
 
 
@@ -124,8 +218,9 @@ def certs_ca(out_dir: Path, name: str, common_name: str, days: int, key_type: st
     """A local certificate authority, standing in for a public one."""
     from runbook.certs import CA
 
+    _check_stem(name)
     cert_path, key_path = out_dir / f"{name}.crt", out_dir / f"{name}.key"
-    if not force and cert_path.exists() and key_path.exists():
+    if not force and cert_path.is_file() and key_path.is_file():
         click.echo(f"CA already exists: {cert_path} (kept; --force to replace)")
         return
     ca = CA.create(common_name, key_type=key_type, days=days)
@@ -140,25 +235,29 @@ def certs_ca(out_dir: Path, name: str, common_name: str, days: int, key_type: st
 @click.option("--ca-cert", type=click.Path(dir_okay=False, path_type=Path), required=True)
 @click.option("--ca-key", type=click.Path(dir_okay=False, path_type=Path), required=True)
 @click.option("--wildcard", metavar="DOMAIN", help="Issue *.DOMAIN (plus DOMAIN) instead.")
-def certs_issue(out_dir: Path, name: str, sans, days: int, key_type: str, force: bool,
-                ca_cert: Path, ca_key: Path, wildcard: str | None) -> None:
+def certs_issue(out_dir: Path, name: str, sans: tuple[str, ...], days: int, key_type: str,
+                force: bool, ca_cert: Path, ca_key: Path, wildcard: str | None) -> None:
     """A server certificate signed by a CA made with `runbook certs ca`."""
     from runbook.certs import CA
 
+    _check_stem(name)
     ca = CA.load(ca_cert, ca_key)
     names = [f"*.{wildcard}", wildcard, *sans] if wildcard else _sans_or_default(sans)
     issued = ca.issue(names, days=days, key_type=key_type)
     c, k = issued.write(out_dir / f"{name}.crt", out_dir / f"{name}.key", overwrite=force)
-    _report_written(issued, c, k, f"a certificate signed by {ca_cert}")
+    _report_written(issued.sans, f"{issued.not_after:%Y-%m-%d}", c, k,
+                    f"a certificate signed by {ca_cert}")
     click.echo(f"Next: runbook check --cert {c} --key {k} --ca {ca_cert} "
                f"--host {issued.sans[0].replace('*', 'influxdb')}")
 
 
 # --- checks -----------------------------------------------------------------
 
-def _print_findings(findings, as_json: bool) -> None:
+def _print_findings(findings: list[Finding], as_json: bool,
+                    extra: dict[str, object] | None = None) -> None:
     if as_json:
-        click.echo(json.dumps({"findings": [f.as_dict() for f in findings]}, indent=2))
+        click.echo(json.dumps({"findings": [f.as_dict() for f in findings], **(extra or {})},
+                              indent=2))
         return
     if not findings:
         click.echo("OK: no findings")
@@ -174,51 +273,57 @@ def _print_findings(findings, as_json: bool) -> None:
 @click.option("--host", help="Name clients connect to; checked against the SANs.")
 @click.option("--ca", "ca_path", type=click.Path(path_type=Path),
               help="CA file clients trust; the chain is checked against it.")
-@click.option("--user", "uid", default="1000", show_default=True,
-              help="User (uid or name) that runs influxd: 1000 in the official image, "
-                   "often 'influxdb' in packages; 'none' skips the check.")
-@click.option("--warn-days", type=click.IntRange(0), default=30, show_default=True)
+@click.option("--user", "user", default=None,
+              help="User (uid or name) that runs influxd; 'none' skips the check. Default: "
+                   "the influxdb user of this host if it has one, else uid 1000 (the official "
+                   "image's); the one used is named on standard error.")
+@click.option("--warn-days", type=click.IntRange(0, 36500), default=30, show_default=True)
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 def check(cert_path: Path, key_path: Path, host: str | None, ca_path: Path | None,
-          uid: str, warn_days: int, as_json: bool) -> None:
+          user: str | None, warn_days: int, as_json: bool) -> None:
     """Pre-flight findings for a certificate/key pair before influxd reads it."""
-    from runbook.checks import ERROR, check_files
+    from runbook.checks import check_files
 
-    findings = check_files(cert_path, key_path, host=host, ca_path=ca_path, uid=_user(uid),
+    uid, chosen = _user(user)
+    findings = check_files(cert_path, key_path, host=host, ca_path=ca_path, uid=uid,
                            warn_days=warn_days)
-    _print_findings(findings, as_json)
-    sys.exit(EXIT_FINDINGS if any(f.severity == ERROR for f in findings) else 0)
+    _print_findings(findings, as_json, {"user": {"uid": uid, "chosen": chosen}})
+    if user is None and not as_json:
+        click.echo(f"(readability checked for {chosen}; --user to change)", err=True)
+    _exit_for(findings)
 
 
 # --- probe ------------------------------------------------------------------
 
 @cli.command()
 @click.argument("url")
-@click.option("--ca", "ca_file", type=click.Path(exists=True, dir_okay=False),
-              help="CA file to verify against (default: the system store).")
+@click.option("--ca", "ca_file", help="CA file to verify against (default: the system store).")
 @click.option("--server-name", help="Name to verify, if not the URL's host.")
 @click.option("--ciphers", is_flag=True, help="Also list each TLS 1.2 cipher accepted.")
+@click.option("--timeout", type=click.FloatRange(0.1, 600), default=5.0, show_default=True,
+              help="Seconds for each network step (connect, handshake, read).")
 @click.option("--json", "as_json", is_flag=True)
 def probe(url: str, ca_file: str | None, server_name: str | None, ciphers: bool,
-          as_json: bool) -> None:
+          timeout: float, as_json: bool) -> None:
     """What the server at URL negotiates, accepts, refuses and proves."""
     from runbook.probe import probe as run_probe
 
-    result = run_probe(url, ca_file=ca_file, server_name=server_name, ciphers=ciphers)
+    result = run_probe(url, ca_file=ca_file, server_name=server_name, ciphers=ciphers,
+                       timeout=timeout)
     if as_json:
         click.echo(json.dumps(result.as_dict(), indent=2))
     else:
         for version, outcome in result.versions.items():
             click.echo(f"{version:8} {outcome}")
         click.echo(f"negotiated {result.negotiated_version} {result.cipher}")
-        cert = result.certificate
+        cert: dict[str, Any] = result.certificate
         click.echo(f"certificate {cert.get('subject')} issued by {cert.get('issuer')}")
         click.echo(f"  names {', '.join(cert.get('sans', []))}; expires {cert.get('not_after')}")
         click.echo("verified: yes" if result.verified else f"verified: NO ({result.verify_error})")
         click.echo(f"plain HTTP refused: {'yes' if result.plain_http_refused else 'NO'}")
         if ciphers:
             click.echo("TLS 1.2 ciphers accepted: " + ", ".join(result.tls12_ciphers))
-    sys.exit(0 if result.verified else EXIT_FINDINGS)
+    sys.exit(EXIT_OK if result.verified else EXIT_FAILED)
 
 
 # --- telegraf ---------------------------------------------------------------
@@ -236,15 +341,17 @@ def probe(url: str, ca_file: str | None, server_name: str | None, ciphers: bool,
 def telegraf_config(url: str, ca_file: str | None, insecure_skip_verify: bool, org: str,
                     bucket: str, token_env: str, lint_file: Path | None, as_json: bool) -> None:
     """Print an [[outputs.influxdb_v2]] section for HTTPS, or --lint a config."""
-    from runbook.checks import ERROR
-    from runbook.files import read_input
+    from runbook.files import CONFIG_LIMIT, read_input
     from runbook.telegraf import lint_config, render_output
 
     if lint_file:
-        text = read_input(lint_file, "Telegraf config").decode(errors="replace")
-        findings = lint_config(text, name=str(lint_file))
+        text = read_input(lint_file, "Telegraf config", limit=CONFIG_LIMIT)
+        findings = lint_config(text.decode(errors="replace"), name=str(lint_file))
         _print_findings(findings, as_json)
-        sys.exit(EXIT_FINDINGS if any(f.severity == ERROR for f in findings) else 0)
+        _exit_for(findings)
+    if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]{0,200}", token_env):
+        raise UsageError(f"--token-env {token_env[:80]!r} is not an environment variable name",
+                         fix="e.g. --token-env INFLUX_TOKEN")
     click.echo(render_output(url, org=org, bucket=bucket, token_env=token_env, ca_file=ca_file,
                              insecure_skip_verify=insecure_skip_verify), nl=False)
 
@@ -258,11 +365,11 @@ def telegraf_config(url: str, ca_file: str | None, insecure_skip_verify: bool, o
 def doctor(log_file: Path | None, as_json: bool) -> None:
     """Explain TLS errors in influxd's log or a client's output."""
     from runbook.doctor import TROUBLESHOOT_PAGE, diagnose
-    from runbook.files import read_input
+    from runbook.files import LOG_LIMIT, read_input, read_stdin
 
-    text = (read_input(log_file, "log").decode(errors="replace") if log_file
-            else sys.stdin.read())
-    found = diagnose(text)
+    data = (read_input(log_file, "log", limit=LOG_LIMIT) if log_file
+            else read_stdin("log", limit=LOG_LIMIT))
+    found = diagnose(data.decode(errors="replace"))
     if as_json:
         click.echo(json.dumps({"diagnoses": [{"line": line, **s.as_dict()}
                                              for line, s in found]}, indent=2))
@@ -278,7 +385,7 @@ def doctor(log_file: Path | None, as_json: bool) -> None:
             click.echo(f"  cause: {s.cause}")
             click.echo(f"  fix:   {s.fix}")
             click.echo(f"  see:   {TROUBLESHOOT_PAGE}#{s.section}")
-    sys.exit(EXIT_FINDINGS if found else 0)
+    sys.exit(EXIT_FAILED if found else EXIT_OK)
 
 
 # --- demo -------------------------------------------------------------------
@@ -287,13 +394,15 @@ def doctor(log_file: Path | None, as_json: bool) -> None:
 @click.option("--state", type=click.Path(file_okay=False, path_type=Path),
               default=Path(".demo"), show_default=True,
               help="Where the CA, certificates, token and Telegraf config go.")
-def demo(state: Path) -> None:
+@click.option("--force", is_flag=True,
+              help="Replace the state folder's CA and server certificate with new ones.")
+def demo(state: Path, force: bool) -> None:
     """Start a verified TLS InfluxDB with Telegraf writing over HTTPS."""
     from runbook.demo import run
 
-    report = run(state)
-    click.echo("")
-    click.echo("\n".join(report.lines()))
+    report = run(state, force=force, say=progress)
+    progress("")
+    progress("\n".join(report.lines()))
 
 
 @cli.command()
@@ -306,23 +415,18 @@ def demo(state: Path) -> None:
               default=Path("docs/assets/bench.png"), show_default=True)
 def bench(rounds: int, pings: int, json_out: Path, png_out: Path) -> None:
     """Measure what TLS costs: HTTP vs HTTPS 1.2 vs 1.3, handshakes, queries."""
-    from rich.console import Console
-    from rich.table import Table
-
     from runbook.bench import run, save, table_rows
 
-    console = Console()
-    result = run(rounds=rounds, pings=pings, log=lambda m: console.log(m))
+    result = run(rounds=rounds, pings=pings, log=progress)
     save(result, json_out, png_out)
-    table = Table(title="What TLS costs (median of rounds; min .. max)")
-    for col in ("figure", "median", "spread"):
-        table.add_column(col)
-    for row in table_rows(result):
-        table.add_row(*row)
-    console.print(table)
+    rows = [("figure", "median", "spread"), *table_rows(result)]
+    widths = [max(len(r[i]) for r in rows) for i in range(3)]
+    progress("What TLS costs (median of rounds; min .. max)")
+    for row in rows:
+        progress("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)))
     for k, v in result["headline"].items():
-        console.print(f"{k}: [bold]{v:.2f}[/bold]")
-    console.print(f"JSON: {json_out}   chart: {png_out}")
+        progress(f"{k}: {v:.2f}")
+    progress(f"JSON: {json_out}   chart: {png_out}")
 
 
 @cli.command()
@@ -332,7 +436,3 @@ def down() -> None:
 
     removed = remove()
     click.echo("Removed: " + ", ".join(removed) if removed else "Nothing to remove.")
-
-
-def main() -> None:
-    cli(prog_name="runbook")

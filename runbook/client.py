@@ -7,15 +7,19 @@ TLS is verified against a CA file unless the caller explicitly asks for
 from __future__ import annotations
 
 import csv
+import http.client
 import io
 import json
+import os
 import ssl
 import urllib.error
 import urllib.request
 from dataclasses import dataclass
+from typing import Any
 from urllib.parse import urlencode
 
-from runbook.errors import ServerError
+from runbook.errors import InputError, ServerError, ServerUnreachable, UsageError
+from runbook.files import read_input
 
 
 @dataclass
@@ -23,17 +27,39 @@ class Response:
     status: int
     body: bytes
 
-    def json(self):
-        return json.loads(self.body or b"null")
+    def json(self) -> Any:
+        try:
+            return json.loads(self.body or b"null")
+        except ValueError as exc:
+            raise ServerError(f"the server answered HTTP {self.status} with a body that is not "
+                              f"JSON: {self.body[:80]!r}", fix="is this URL an InfluxDB v2?"
+                              ) from exc
 
 
-def tls_context(ca_file: str | None = None, insecure: bool = False) -> ssl.SSLContext:
+def tls_context(ca_file: str | os.PathLike[str] | None = None, *, insecure: bool = False,
+                version: ssl.TLSVersion | None = None) -> ssl.SSLContext:
+    """The one TLS client context: verifies chain and hostname against `ca_file`
+    (read as a bounded regular file) or the system store; `insecure` skips
+    verification (self-signed only); `version` pins one TLS version."""
     if insecure:
         ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
         ctx.check_hostname = False
         ctx.verify_mode = ssl.CERT_NONE
-        return ctx
-    return ssl.create_default_context(cafile=ca_file)
+    elif ca_file is None:
+        ctx = ssl.create_default_context()
+    else:
+        data = read_input(ca_file, "CA file")
+        try:
+            ctx = ssl.create_default_context(
+                cadata=data.decode("latin-1") if b"-----BEGIN" in data else data)
+        except (ssl.SSLError, ValueError) as exc:
+            raise InputError(f"CA file {ca_file} holds no usable certificate: "
+                             f"{getattr(exc, 'reason', None) or exc}",
+                             fix="point at the CA certificate (-----BEGIN CERTIFICATE-----)",
+                             path=str(ca_file)) from exc
+    if version is not None:
+        ctx.minimum_version = ctx.maximum_version = version
+    return ctx
 
 
 @dataclass
@@ -47,16 +73,30 @@ class InfluxClient:
     def request(self, method: str, path: str, *, body: bytes | None = None,
                 params: dict[str, str] | None = None,
                 headers: dict[str, str] | None = None) -> Response:
+        """One request; HTTP error statuses are returned, no answer is ServerUnreachable."""
         url = self.url.rstrip("/") + path + (f"?{urlencode(params)}" if params else "")
-        req = urllib.request.Request(url, data=body, method=method, headers=headers or {})
+        if not url.startswith(("http://", "https://")):
+            raise UsageError(f"{self.url} is not an http:// or https:// URL",
+                             fix="e.g. https://localhost:8086", url=self.url)
+        req = urllib.request.Request(url, data=body, method=method,  # noqa: S310 - scheme checked
+                                     headers=headers or {})
         if self.token:
             req.add_header("Authorization", f"Token {self.token}")
-        ctx = tls_context(self.ca_file, self.insecure) if url.startswith("https") else None
+        ctx = (tls_context(self.ca_file, insecure=self.insecure) if url.startswith("https")
+               else None)
         try:
-            with urllib.request.urlopen(req, timeout=self.timeout, context=ctx) as resp:
+            with urllib.request.urlopen(req, timeout=self.timeout,  # noqa: S310
+                                        context=ctx) as resp:
                 return Response(resp.status, resp.read())
         except urllib.error.HTTPError as exc:
             return Response(exc.code, exc.read())
+        except (urllib.error.URLError, ssl.SSLError, OSError, http.client.HTTPException,
+                ValueError) as exc:
+            reason = getattr(exc, "reason", None) or exc
+            raise ServerUnreachable(f"{method} {self.url}{path}: no answer: {reason}",
+                                    fix="is influxd running there, with TLS as the URL says? "
+                                        "runbook probe URL shows what it serves",
+                                    url=self.url) from exc
 
     def ping(self) -> bool:
         # /ping, not /api/v2/ping: in 2.9.1 the latter is not a route (401
@@ -74,7 +114,11 @@ class InfluxClient:
         if resp.status != 201:
             raise ServerError(f"onboarding failed: HTTP {resp.status}: {resp.body[:200]!r}",
                               fix="a server can be onboarded once; use a fresh data volume")
-        return resp.json()["auth"]["token"]
+        try:
+            return str(resp.json()["auth"]["token"])
+        except (KeyError, TypeError) as exc:
+            raise ServerError(f"onboarding answered without a token: {resp.body[:200]!r}",
+                              fix="is this URL an InfluxDB v2?") from exc
 
     def write(self, lines: str, *, org: str, bucket: str, precision: str = "ns") -> None:
         resp = self.request("POST", "/api/v2/write", body=lines.encode(),

@@ -10,6 +10,8 @@ import re
 from dataclasses import asdict, dataclass
 
 TROUBLESHOOT_PAGE = "troubleshoot.md"
+LINE_LIMIT = 8192  # characters of a line that are matched: log lines are short; this bounds
+# the regular expressions' work on a hostile one
 
 
 @dataclass(frozen=True)
@@ -146,6 +148,7 @@ def diagnose(text: str) -> list[tuple[str, Symptom]]:
     """(line, symptom) for each line of `text` that matches a known symptom."""
     found: list[tuple[str, Symptom]] = []
     for line in text.splitlines():
+        line = line[:LINE_LIMIT]
         for symptom in SYMPTOMS:
             if re.search(symptom.pattern, line, re.IGNORECASE):
                 found.append((line.strip(), symptom))

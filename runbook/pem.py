@@ -4,16 +4,21 @@ from __future__ import annotations
 
 import os
 import re
+from typing import TYPE_CHECKING
 
 from cryptography import x509
+from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
 
 from runbook.errors import InputError
 from runbook.files import read_input
 
-_PEM_BLOCK = re.compile(
-    rb"-----BEGIN ([A-Z0-9 ]+)-----\s*(.*?)-----END \1-----", re.DOTALL
-)
+if TYPE_CHECKING:
+    from cryptography.hazmat.primitives.asymmetric.types import PrivateKeyTypes
+
+# A BEGIN or END line; labels are short, so each match attempt is bounded and
+# a scan of the whole file is linear (no search from every BEGIN to the end).
+_MARKER = re.compile(rb"-----(BEGIN|END) ([A-Z0-9 ]{1,64})-----")
 
 
 class NotPem(InputError):
@@ -24,9 +29,25 @@ class EncryptedKey(InputError):
     """The private key needs a passphrase, which influxd cannot give."""
 
 
+class UnsupportedKey(InputError):
+    """A key or certificate of a type or curve this machine's cryptography cannot load."""
+
+
 def pem_blocks(data: bytes) -> list[tuple[str, bytes]]:
-    """(label, whole block) for every complete PEM block in `data`."""
-    return [(m.group(1).decode(), m.group(0)) for m in _PEM_BLOCK.finditer(data)]
+    """(label, whole block) for every complete PEM block in `data`, in one pass.
+
+    A BEGIN without its END is dropped; a later BEGIN starts afresh.
+    """
+    blocks: list[tuple[str, bytes]] = []
+    label: bytes | None = None
+    start = 0
+    for m in _MARKER.finditer(data):
+        if m.group(1) == b"BEGIN":
+            label, start = m.group(2), m.start()
+        elif label is not None and m.group(2) == label:
+            blocks.append((label.decode(), data[start:m.end()]))
+            label = None
+    return blocks
 
 
 def describe_non_pem(data: bytes) -> str:
@@ -39,7 +60,8 @@ def describe_non_pem(data: bytes) -> str:
     return "the file holds no PEM block"
 
 
-def _not_pem(path, data: bytes, what: str, openssl_cmd: str, label: str) -> NotPem:
+def _not_pem(path: str | os.PathLike[str], data: bytes, what: str, openssl_cmd: str,
+             label: str) -> NotPem:
     """The error for a file with no usable PEM block, with the fix for its kind."""
     fix = (
         f"convert it: openssl {openssl_cmd} -inform der -in {path} -out {path}.pem"
@@ -59,16 +81,21 @@ def load_certificates(path: str | os.PathLike[str]) -> list[x509.Certificate]:
     for block in blocks:
         try:
             certs.append(x509.load_pem_x509_certificate(block))
-        except ValueError as exc:
+        except (ValueError, UnsupportedAlgorithm) as exc:
             raise NotPem(
-                f"{path}: a certificate block is corrupt: {exc}",
+                f"{path}: a certificate block is corrupt: {_one_line(exc)}",
                 fix="download or generate the certificate again",
                 path=str(path),
             ) from exc
     return certs
 
 
-def load_private_key(path: str | os.PathLike[str], passphrase: bytes | None = None):
+def _one_line(exc: Exception) -> str:
+    return " ".join(str(exc).split())[:200]
+
+
+def load_private_key(path: str | os.PathLike[str],
+                     passphrase: bytes | None = None) -> PrivateKeyTypes:
     """The private key in a PEM file; named errors for encrypted or non-PEM keys."""
     data = read_input(path, "private key")
     blocks = [(label, b) for label, b in pem_blocks(data) if "PRIVATE KEY" in label]
@@ -88,9 +115,16 @@ def load_private_key(path: str | os.PathLike[str], passphrase: bytes | None = No
         )
     try:
         return serialization.load_pem_private_key(block, password=passphrase)
+    except UnsupportedAlgorithm as exc:
+        raise UnsupportedKey(
+            f"{path}: the private key is of a type or curve that cannot be used: "
+            f"{_one_line(exc)}",
+            fix="generate an RSA (2048 bits or more) or ECDSA P-256/P-384 key: "
+                "runbook certs ... --key-type",
+            path=str(path)) from exc
     except (ValueError, TypeError) as exc:
         raise NotPem(
-            f"{path}: the private key cannot be read: {exc}",
+            f"{path}: the private key cannot be read: {_one_line(exc)}",
             fix="check the passphrase, or generate the key again",
             path=str(path),
         ) from exc

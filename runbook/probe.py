@@ -14,7 +14,11 @@ import warnings
 from dataclasses import asdict, dataclass, field
 from urllib.parse import urlsplit
 
+from runbook.client import tls_context
 from runbook.errors import ProbeError, UsageError
+
+DEFAULT_TIMEOUT = 5.0  # seconds for each network step: connect, handshake, read
+PLAIN_HTTP_READ_LIMIT = 64 * 1024
 
 VERSIONS = {
     "TLSv1.0": ssl.TLSVersion.TLSv1,
@@ -33,13 +37,37 @@ class Target:
 
     @classmethod
     def from_url(cls, url: str, server_name: str | None = None) -> Target:
-        parts = urlsplit(url if "://" in url else f"https://{url}")
+        """The host, port and name to verify in `url`; UsageError for what cannot work."""
+        try:
+            parts = urlsplit(url if "://" in url else f"https://{url}")
+            port = parts.port
+        except ValueError as exc:  # a port out of range or not a number
+            raise UsageError(f"bad URL {url!r}: {exc}", fix="e.g. https://localhost:8086",
+                             url=url) from None
         if parts.scheme != "https":
             raise UsageError(f"probe needs an https:// URL, not {url!r}",
                              fix=f"use https://{parts.netloc or url}", url=url)
         if not parts.hostname:
             raise UsageError(f"no host in {url!r}", fix="e.g. https://localhost:8086", url=url)
-        return cls(parts.hostname, parts.port or 443, server_name or parts.hostname)
+        if port == 0:
+            raise UsageError(f"port 0 in {url!r} cannot be connected to",
+                             fix="e.g. https://localhost:8086", url=url)
+        for name in (parts.hostname, server_name):
+            if name is not None:
+                _check_host_name(name, url)
+        return cls(parts.hostname, port or 443, server_name or parts.hostname)
+
+
+def _check_host_name(name: str, url: str) -> None:
+    """Refuse names that cannot be looked up or sent as SNI (IDNA rules, NUL bytes)."""
+    try:
+        if "\x00" in name or not name.strip():
+            raise ValueError("empty, or holds a NUL byte")
+        name.encode("idna")
+    except (UnicodeError, ValueError) as exc:
+        raise UsageError(f"host name {name!r} in {url!r} is not valid: {exc}",
+                         fix="use a DNS name (labels of 1 to 63 characters) or an IP address",
+                         url=url) from None
 
 
 @dataclass
@@ -72,38 +100,52 @@ def _permissive_context(version: ssl.TLSVersion | None = None,
     return ctx
 
 
+def _silent(target: Target, timeout: float, step: str) -> ProbeError:
+    return ProbeError(
+        f"{target.host}:{target.port} gave no answer within {timeout:g}s ({step})",
+        fix="is something else listening there? check it with: ss -ltnp; raise --timeout "
+            "only for a slow link", host=target.host, port=target.port)
+
+
 def _connect(target: Target, timeout: float) -> socket.socket:
+    """A TCP connection whose every later read and write also times out after `timeout`."""
     try:
         return socket.create_connection((target.host, target.port), timeout=timeout)
-    except OSError as exc:
+    except TimeoutError:
+        raise _silent(target, timeout, "connecting") from None
+    except (OSError, UnicodeError) as exc:
         raise ProbeError(
-            f"cannot connect to {target.host}:{target.port}: {exc.strerror or exc}",
+            f"cannot connect to {target.host}:{target.port}: "
+            f"{getattr(exc, 'strerror', None) or exc}",
             fix="check that influxd runs and listens there (ss -ltnp | grep 8086)",
             host=target.host, port=target.port,
         ) from exc
 
 
-def handshake(target: Target, ctx: ssl.SSLContext, timeout: float = 5.0) -> ssl.SSLSocket:
-    """A completed TLS handshake (caller closes it), or ssl.SSLError."""
+def handshake(target: Target, ctx: ssl.SSLContext,
+              timeout: float = DEFAULT_TIMEOUT) -> ssl.SSLSocket:
+    """A completed TLS handshake (caller closes it), ssl.SSLError or OSError if refused,
+    ProbeError if the server stays silent past `timeout`."""
     sock = _connect(target, timeout)
     try:
         return ctx.wrap_socket(sock, server_hostname=target.server_name)
+    except TimeoutError:
+        sock.close()
+        raise _silent(target, timeout, "TLS handshake") from None
     except BaseException:
         sock.close()
         raise
 
 
-def try_version(target: Target, version: str, timeout: float = 5.0) -> str:
+def try_version(target: Target, version: str, timeout: float = DEFAULT_TIMEOUT) -> str:
     try:
         with handshake(target, _permissive_context(VERSIONS[version]), timeout):
             return "accepted"
-    except (ssl.SSLError, ConnectionError, OSError) as exc:
-        if isinstance(exc, ProbeError):
-            raise
+    except (ssl.SSLError, OSError) as exc:
         return f"refused: {getattr(exc, 'reason', None) or exc}"
 
 
-def tls12_ciphers_accepted(target: Target, timeout: float = 5.0) -> list[str]:
+def tls12_ciphers_accepted(target: Target, timeout: float = DEFAULT_TIMEOUT) -> list[str]:
     """Each TLS 1.2 cipher suite the server accepts, offered one at a time."""
     offered = [c["name"] for c in _permissive_context().get_ciphers()
                if c["protocol"] != "TLSv1.3"]
@@ -113,69 +155,81 @@ def tls12_ciphers_accepted(target: Target, timeout: float = 5.0) -> list[str]:
             ctx = _permissive_context(ssl.TLSVersion.TLSv1_2, f"{name}:@SECLEVEL=0")
             with handshake(target, ctx, timeout):
                 accepted.append(name)
-        except (ssl.SSLError, ConnectionError, OSError):
+        except (ssl.SSLError, OSError):
             continue
     return accepted
 
 
-def plain_http_refused(target: Target, timeout: float = 5.0) -> bool:
-    """Whether plain HTTP to the TLS port gets Go's 400 refusal."""
-    with contextlib.closing(_connect(target, timeout)) as sock:
+def plain_http_refused(target: Target, timeout: float = DEFAULT_TIMEOUT) -> bool:
+    """Whether plain HTTP to the TLS port gets Go's 400 refusal (read at most 64 KiB)."""
+    data = b""
+    with contextlib.closing(_connect(target, timeout)) as sock, contextlib.suppress(OSError):
         sock.sendall(f"GET /api/v2/ping HTTP/1.0\r\nHost: {target.host}\r\n\r\n".encode())
-        data = b""
-        with contextlib.suppress(OSError):
-            while chunk := sock.recv(4096):
-                data += chunk
+        while len(data) < PLAIN_HTTP_READ_LIMIT and (chunk := sock.recv(4096)):
+            data += chunk
     text = data.decode(errors="replace")
     return text.startswith("HTTP/1.0 400") and PLAIN_HTTP_REFUSAL in text
 
 
-def verify(target: Target, ca_file: str | None, timeout: float = 5.0) -> str | None:
-    """None when chain and hostname verify against the CA file (or system store)."""
-    ctx = ssl.create_default_context(cafile=ca_file)
+def verify(target: Target, ctx: ssl.SSLContext, timeout: float = DEFAULT_TIMEOUT) -> str | None:
+    """None when chain and hostname verify with `ctx` (see client.tls_context)."""
     try:
         with handshake(target, ctx, timeout):
             return None
     except ssl.SSLCertVerificationError as exc:
         return exc.verify_message or str(exc)
-    except ssl.SSLError as exc:
+    except (ssl.SSLError, OSError) as exc:
         return str(exc)
 
 
 def _describe_cert(der: bytes) -> dict[str, object]:
     from cryptography import x509
+    from cryptography.exceptions import UnsupportedAlgorithm
 
     from runbook.certs import cert_sans, not_after
 
-    cert = x509.load_der_x509_certificate(der)
-    return {
-        "subject": cert.subject.rfc4514_string(),
-        "issuer": cert.issuer.rfc4514_string(),
-        "sans": [str(s) for s in cert_sans(cert) or []],
-        "not_after": not_after(cert).isoformat(),
-        "key": type(cert.public_key()).__name__.lstrip("_").replace("PublicKey", ""),
-    }
+    try:
+        cert = x509.load_der_x509_certificate(der)
+        return {
+            "subject": cert.subject.rfc4514_string(),
+            "issuer": cert.issuer.rfc4514_string(),
+            "sans": [str(s) for s in cert_sans(cert) or []],
+            "not_after": not_after(cert).isoformat(),
+            "key": type(cert.public_key()).__name__.lstrip("_").replace("PublicKey", ""),
+        }
+    except (ValueError, UnsupportedAlgorithm) as exc:
+        return {"subject": "?", "issuer": "?", "sans": [], "not_after": "?",
+                "error": f"the server's certificate cannot be parsed: {exc}"}
 
 
 def probe(url: str, *, ca_file: str | None = None, server_name: str | None = None,
-          ciphers: bool = False, timeout: float = 5.0) -> ProbeResult:
-    """Everything `runbook probe` reports about the server at `url`."""
+          ciphers: bool = False, timeout: float = DEFAULT_TIMEOUT) -> ProbeResult:
+    """Everything `runbook probe` reports about the server at `url`.
+
+    Every network step has `timeout` seconds; a server that stays silent ends
+    the probe with ProbeError at its first silence, so the whole probe is bounded.
+    """
+    if not 0 < timeout <= 600:
+        raise UsageError(f"timeout {timeout!r} is out of range", fix="give 0.1 to 600 seconds")
     target = Target.from_url(url, server_name)
+    verifying = tls_context(ca_file)  # a bad CA file fails before any connection
     result = ProbeResult(url=url)
-    for name in VERSIONS:
-        result.versions[name] = try_version(target, name, timeout)
     try:
         with handshake(target, _permissive_context(), timeout) as tls:
             result.negotiated_version = tls.version()
-            result.cipher = tls.cipher()[0]
+            cipher = tls.cipher()
+            result.cipher = cipher[0] if cipher else None
             der = tls.getpeercert(binary_form=True)
             if der:
                 result.certificate = _describe_cert(der)
-    except ssl.SSLError as exc:
-        raise ProbeError(f"no TLS handshake with {target.host}:{target.port}: {exc}",
+    except (ssl.SSLError, OSError) as exc:
+        raise ProbeError(f"no TLS handshake with {target.host}:{target.port}: "
+                         f"{getattr(exc, 'reason', None) or exc}",
                          fix="is this port serving TLS? try: curl -v http://HOST:PORT/health",
                          host=target.host, port=target.port) from exc
-    result.verify_error = verify(target, ca_file, timeout)
+    for name in VERSIONS:
+        result.versions[name] = try_version(target, name, timeout)
+    result.verify_error = verify(target, verifying, timeout)
     result.verified = result.verify_error is None
     result.plain_http_refused = plain_http_refused(target, timeout)
     if ciphers:

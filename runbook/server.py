@@ -9,23 +9,33 @@ the tests can find and remove what they started.
 from __future__ import annotations
 
 import contextlib
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
-from runbook.certs import INFLUXDB_UID
-from runbook.checks import can_read
 from runbook.client import InfluxClient
-from runbook.errors import DockerUnavailable, ServerError, UsageError
+from runbook.errors import DockerUnavailable, ServerError, ServerExited, UsageError
+from runbook.files import read_obstacle, readable_fix
+from runbook.image import CERT_MOUNT, DATA_MOUNT, INFLUXDB_UID, PORT, image_ref
 from runbook.wait import poll_until
 
-DEFAULT_IMAGE = "influx-tls-runbook:latest"
+__all__ = ["CERT_MOUNT", "OWNER_LABEL", "TLSInfluxd", "docker_client", "docker_errors",
+           "image_ref"]
+
 OWNER_LABEL = "runbook.owner"
-CERT_MOUNT = "/etc/ssl/influxdb"
 MIN_VERSIONS = ("1.0", "1.1", "1.2", "1.3")
+CONTAINER_PORT = f"{PORT}/tcp"
 
 
-def docker_client():
+def docker_errors() -> tuple[type[BaseException], ...]:
+    """What the Docker SDK raises when the engine refuses or cannot be reached."""
+    import docker.errors
+    import requests
+
+    return docker.errors.DockerException, requests.RequestException, OSError
+
+
+def docker_client() -> Any:
     """A Docker SDK client, or DockerUnavailable saying how to get an engine."""
     try:
         import docker
@@ -36,13 +46,9 @@ def docker_client():
         client = docker.from_env()
         client.ping()
         return client
-    except Exception as exc:  # docker raises several types for "no engine"
+    except docker_errors() as exc:
         raise DockerUnavailable(f"no Docker engine answers: {exc}",
                                 fix="start one: sudo scripts/docker-engine.sh") from exc
-
-
-def image_ref() -> str:
-    return os.environ.get("RUNBOOK_IMAGE", DEFAULT_IMAGE)
 
 
 @dataclass
@@ -63,7 +69,7 @@ class TLSInfluxd:
     owner: str = "runbook"
     name: str | None = None  # container name
     extra_args: list[str] = field(default_factory=list)
-    container = None
+    container: Any = None
 
     def __post_init__(self) -> None:
         if self.min_version not in MIN_VERSIONS:
@@ -80,9 +86,12 @@ class TLSInfluxd:
                                      "runbook certs ca / runbook certs self-signed")
                 # influxd runs as uid 1000 in the image: a root-only key fails
                 # start-up with an error that does not say why. Say it now.
-                if not can_read(path, INFLUXDB_UID):
+                obstacle = read_obstacle(path, INFLUXDB_UID)
+                if obstacle is not None:
                     raise UsageError(f"{path} is not readable by uid {INFLUXDB_UID}, the user "
-                                     "influxd runs as", fix=f"chown {INFLUXDB_UID} {path}",
+                                     f"influxd runs as: {obstacle}",
+                                     fix=readable_fix(path, INFLUXDB_UID,
+                                                      private=name == self.key),
                                      path=str(path))
 
     @property
@@ -110,22 +119,27 @@ class TLSInfluxd:
         client = docker_client()
         try:
             client.images.get(image_ref())
-        except Exception as exc:
+        except docker_errors() as exc:
             raise DockerUnavailable(f"image {image_ref()} is missing",
                                     fix="build it: make images") from exc
         volumes = {}
         if self.tls:
             volumes[str(self.cert_dir)] = {"bind": CERT_MOUNT, "mode": "ro"}
         if self.volume:
-            volumes[self.volume] = {"bind": "/var/lib/influxdb2", "mode": "rw"}
-        self.container = client.containers.run(
-            image_ref(), command=self.influxd_args(), detach=True,
-            ports={"8086/tcp": ("127.0.0.1", self.host_port)},
-            volumes=volumes, labels={OWNER_LABEL: self.owner}, name=self.name,
-        )
+            volumes[self.volume] = {"bind": DATA_MOUNT, "mode": "rw"}
+        try:
+            self.container = client.containers.run(
+                image_ref(), command=self.influxd_args(), detach=True,
+                ports={CONTAINER_PORT: ("127.0.0.1", self.host_port)},
+                volumes=volumes, labels={OWNER_LABEL: self.owner}, name=self.name,
+            )
+        except docker_errors() as exc:
+            raise ServerError(f"Docker did not start influxd: {exc}",
+                              fix="read the engine's reason above (a port or name in use?)",
+                              name=self.name) from exc
         try:
             self.container.reload()
-            binding = self.container.attrs["NetworkSettings"]["Ports"]["8086/tcp"]
+            binding = self.container.attrs["NetworkSettings"]["Ports"][CONTAINER_PORT]
             self.host_port = int(binding[0]["HostPort"])
             if wait:
                 self.wait_ready(timeout)
@@ -137,17 +151,18 @@ class TLSInfluxd:
     def _ready(self) -> bool:
         self.container.reload()
         if self.container.status == "exited":
-            raise ServerError(f"influxd exited while starting:\n{self.logs(tail=20)}",
+            raise ServerExited(f"influxd exited while starting:\n{self.logs(tail=20)}",
                               fix="read the log above; `runbook doctor` explains its lines")
         return self.client().ping()
 
     def wait_ready(self, timeout: float = 60.0) -> None:
         what = f"a {'verified ' if self.tls and not self.insecure else ''}ping at {self.url}"
-        poll_until(self._ready, what=what, timeout=timeout, fatal=(ServerError,),
+        poll_until(self._ready, what=what, timeout=timeout, fatal=(ServerExited,),
                    on_timeout=lambda: f"influxd log tail:\n{self.logs(tail=20)}")
 
     def onboard(self, *, org: str = "runbook", bucket: str = "telegraf",
-                username: str = "runbook", password: str = "runbook-password",
+                username: str = "runbook",
+                password: str = "runbook-password",  # noqa: S107 - a local demo's own password
                 token: str | None = None) -> str:
         """Onboard over the verified HTTPS listener; credentials never go in clear."""
         if not self.tls:
@@ -160,20 +175,20 @@ class TLSInfluxd:
         if self.container is None:
             return ""
         try:
-            return self.container.logs(tail=tail).decode(errors="replace")
-        except Exception:  # noqa: BLE001 - the container may be gone already
+            return str(self.container.logs(tail=tail).decode(errors="replace"))
+        except docker_errors():  # the container may be gone already
             return ""
 
     def stop(self) -> None:
         """Stop and remove the container (named data volumes are kept)."""
         if self.container is not None:
-            with contextlib.suppress(Exception):  # already removed
+            with contextlib.suppress(*docker_errors()):  # already removed
                 self.container.remove(force=True, v=True)
             self.container = None
 
     def __enter__(self) -> TLSInfluxd:
         return self.start() if self.container is None else self
 
-    def __exit__(self, *exc) -> None:
+    def __exit__(self, *exc: object) -> None:
         self.stop()
 

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from typing import Any
 from urllib.parse import urlsplit
 
 import tomlkit
+import tomlkit.exceptions
 
-from runbook.checks import ERROR, WARNING, Finding
 from runbook.errors import InputError, UsageError
+from runbook.findings import ERROR, WARNING, Finding
 
 
 def render_output(
@@ -15,10 +17,9 @@ def render_output(
     *,
     org: str = "runbook",
     bucket: str = "telegraf",
-    token_env: str = "INFLUX_TOKEN",
+    token_env: str = "INFLUX_TOKEN",  # noqa: S107 - the name of a variable, not a token
     ca_file: str | None = None,
     insecure_skip_verify: bool = False,
-    tls_min_version: str | None = None,
 ) -> str:
     """A complete `[[outputs.influxdb_v2]]` section as TOML text.
 
@@ -44,8 +45,6 @@ def render_output(
     if ca_file:
         out.add(tomlkit.comment("Verify the server against this CA (chain and hostname)"))
         out.add("tls_ca", ca_file)
-        if tls_min_version:
-            out.add("tls_min_version", tls_min_version)
     else:
         out.add(tomlkit.comment("Self-signed certificate: encrypted, but the server's identity "
                                 "is NOT verified"))
@@ -54,55 +53,90 @@ def render_output(
     outputs = tomlkit.aot()
     outputs.append(out)
     doc.add("outputs", tomlkit.table(is_super_table=True))
-    doc["outputs"].add("influxdb_v2", outputs)  # type: ignore[union-attr]
+    doc["outputs"].add("influxdb_v2", outputs)
     return tomlkit.dumps(doc)
 
 
-def lint_config(text: str, *, name: str = "telegraf.conf",
-                tls_urls_known: bool = True) -> list[Finding]:
+def _shape_error(where: str, what: str, fix: str) -> Finding:
+    return Finding("telegraf-bad-shape", ERROR, f"{where}: {what}; Telegraf will not load it", fix)
+
+
+def _outputs(doc: dict[str, Any], name: str) -> tuple[list[dict[str, Any]], list[Finding]]:
+    """The [[outputs.influxdb_v2]] tables, or findings for a shape Telegraf refuses."""
+    section = doc.get("outputs", {})
+    if not isinstance(section, dict):
+        return [], [_shape_error(name, "'outputs' is not a table of plugins",
+                                 "write [[outputs.influxdb_v2]] sections")]
+    outputs = section.get("influxdb_v2", [])
+    if isinstance(outputs, dict):
+        return [], [_shape_error(name, "[outputs.influxdb_v2] is a single table",
+                                 "write it as an array of tables: [[outputs.influxdb_v2]]")]
+    if not isinstance(outputs, list) or not all(isinstance(o, dict) for o in outputs):
+        return [], [_shape_error(name, "outputs.influxdb_v2 is not an array of tables",
+                                 "write [[outputs.influxdb_v2]] sections")]
+    return outputs, []
+
+
+def lint_config(text: str, *, name: str = "telegraf.conf") -> list[Finding]:
     """TLS mistakes in the influxdb_v2 outputs of a Telegraf config."""
     try:
         doc = tomlkit.parse(text).unwrap()
-    except Exception as exc:  # tomlkit raises several parse error types
-        raise InputError(f"{name} is not valid TOML: {exc}",
+    except (tomlkit.exceptions.TOMLKitError, ValueError, RecursionError) as exc:
+        detail = " ".join(str(exc).split())[:200] or type(exc).__name__
+        raise InputError(f"{name} is not valid TOML: {detail}",
                          fix="fix the line it names; `telegraf --test --config FILE` agrees",
-                         path=name) from exc
-    outputs = doc.get("outputs", {}).get("influxdb_v2", [])
+                         path=name) from None
+    outputs, findings = _outputs(doc, name)
+    if findings:
+        return findings
     if not outputs:
         return [Finding("telegraf-no-influxdb-v2", WARNING,
                         f"{name} has no [[outputs.influxdb_v2]] section",
                         "add one: runbook telegraf-config --ca ca.crt")]
-    findings = []
     for n, out in enumerate(outputs, start=1):
-        where = f"{name} [[outputs.influxdb_v2]] #{n}"
-        urls = out.get("urls", [])
-        for url in urls:
-            if url.startswith("http://") and tls_urls_known:
-                findings.append(Finding(
-                    "telegraf-http-url", ERROR,
-                    f"{where}: {url} is plain HTTP; a TLS influxd answers it with 400",
-                    f"use {url.replace('http://', 'https://', 1)}"))
-        skip = out.get("insecure_skip_verify", False)
-        ca = out.get("tls_ca")
-        if skip and ca:
+        findings += _lint_output(out, f"{name} [[outputs.influxdb_v2]] #{n}")
+    return findings
+
+
+def _lint_output(out: dict[str, Any], where: str) -> list[Finding]:
+    findings = []
+    urls = out.get("urls", [])
+    if isinstance(urls, str):
+        return [_shape_error(where, f"urls = {urls!r} is a string, not a list",
+                             f'write urls = ["{urls}"]')]
+    if not isinstance(urls, list) or not all(isinstance(u, str) for u in urls):
+        return [_shape_error(where, f"urls = {urls!r} is not a list of strings",
+                             'write urls = ["https://HOST:8086"]')]
+    for url in urls:
+        if url.startswith("http://"):
             findings.append(Finding(
-                "telegraf-skip-verify-with-ca", ERROR,
-                f"{where}: insecure_skip_verify = true although tls_ca is set: the CA is ignored",
-                "remove insecure_skip_verify; Telegraf will verify against tls_ca"))
-        elif skip:
-            findings.append(Finding(
-                "telegraf-skip-verify", WARNING,
-                f"{where}: insecure_skip_verify = true: the server's identity is not checked",
-                "acceptable only for a self-signed certificate; otherwise set tls_ca"))
-        tuned = [k for k in ("tls_min_version", "tls_cipher_suites") if k in out]
-        if tuned and not ca and not out.get("tls_enable"):
-            findings.append(Finding(
-                "telegraf-tls-settings-ignored", ERROR,
-                f"{where}: {', '.join(tuned)} set without tls_ca: Telegraf silently ignores it",
-                "set tls_ca (or tls_enable = true) alongside it"))
-        if any(u.startswith("https://") for u in urls) and not ca and not skip:
-            findings.append(Finding(
-                "telegraf-no-trust", WARNING,
-                f"{where}: https URL without tls_ca: only the system trust store is used",
-                "fine for a public CA; for a private CA set tls_ca"))
+                "telegraf-http-url", ERROR,
+                f"{where}: {url} is plain HTTP; a TLS influxd answers it with 400",
+                f"use {url.replace('http://', 'https://', 1)}"))
+    skip = out.get("insecure_skip_verify", False)
+    ca = out.get("tls_ca")
+    if not isinstance(skip, bool) or not (ca is None or isinstance(ca, str)):
+        return [*findings, _shape_error(where, "insecure_skip_verify must be true or false and "
+                                        "tls_ca a path", 'e.g. tls_ca = "/etc/telegraf/ca.crt"')]
+    if skip and ca:
+        findings.append(Finding(
+            "telegraf-skip-verify-with-ca", ERROR,
+            f"{where}: insecure_skip_verify = true although tls_ca is set: the CA is ignored",
+            "remove insecure_skip_verify; Telegraf will verify against tls_ca"))
+    elif skip:
+        findings.append(Finding(
+            "telegraf-skip-verify", WARNING,
+            f"{where}: insecure_skip_verify = true: the server's identity is not checked",
+            "acceptable only for a self-signed certificate; otherwise set tls_ca"))
+    tuned = [k for k in ("tls_min_version", "tls_cipher_suites") if k in out]
+    if tuned and not ca and not out.get("tls_enable"):
+        findings.append(Finding(
+            "telegraf-tls-settings-ignored", ERROR,
+            f"{where}: {', '.join(tuned)} set without tls_ca: Telegraf silently ignores it",
+            "set tls_ca (or tls_enable = true) alongside it"))
+    if any(u.startswith("https://") for u in urls) and not ca and not skip:
+        findings.append(Finding(
+            "telegraf-no-trust", WARNING,
+            f"{where}: https URL without tls_ca: only the system trust store is used",
+            "fine for a public CA; for a private CA set tls_ca"))
     return findings

@@ -17,6 +17,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from runbook import certs
+from runbook.files import write_private
 
 
 def run_check(*args: str) -> tuple[int, dict | None, str]:
@@ -170,7 +171,7 @@ def case_chain_out_of_order(tmp):
     from runbook.certs import cert_pem
 
     (tmp / "c.crt").write_bytes(cert_pem(inter.cert) + cert_pem(leaf.cert))
-    certs.write_private(tmp / "c.key", leaf.key_pem())
+    write_private(tmp / "c.key", leaf.key_pem())
     return [str(tmp / "c.crt"), str(tmp / "c.key"), "--ca", str(tmp / "root.crt")], {}
 
 
@@ -179,7 +180,7 @@ def case_missing_intermediate(tmp):
     from runbook.certs import cert_pem
 
     (tmp / "c.crt").write_bytes(cert_pem(leaf.cert))
-    certs.write_private(tmp / "c.key", leaf.key_pem())
+    write_private(tmp / "c.key", leaf.key_pem())
     return [str(tmp / "c.crt"), str(tmp / "c.key"), "--ca", str(tmp / "root.crt")], {}
 
 
