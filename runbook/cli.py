@@ -28,6 +28,7 @@ from runbook.errors import (
     EXIT_OK,
     EXIT_USAGE,
     InputError,
+    RefusingToOverwrite,
     RunbookError,
     UsageError,
 )
@@ -221,6 +222,13 @@ def certs_ca(out_dir: Path, name: str, common_name: str, days: int, key_type: st
     _check_stem(name)
     cert_path, key_path = out_dir / f"{name}.crt", out_dir / f"{name}.key"
     if not force and cert_path.is_file() and key_path.is_file():
+        try:
+            CA.load(cert_path, key_path)
+        except RunbookError as exc:
+            raise RefusingToOverwrite(f"{cert_path} already exists and is not a usable CA: "
+                                      f"{exc.message}",
+                                      fix="choose another --name, or pass --force to replace "
+                                          "it", path=str(cert_path)) from exc
         click.echo(f"CA already exists: {cert_path} (kept; --force to replace)")
         return
     ca = CA.create(common_name, key_type=key_type, days=days)
@@ -242,7 +250,8 @@ def certs_issue(out_dir: Path, name: str, sans: tuple[str, ...], days: int, key_
 
     _check_stem(name)
     ca = CA.load(ca_cert, ca_key)
-    names = [f"*.{wildcard}", wildcard, *sans] if wildcard else _sans_or_default(sans)
+    names = ([f"*.{wildcard}", wildcard, *sans] if wildcard is not None
+             else _sans_or_default(sans))
     issued = ca.issue(names, days=days, key_type=key_type)
     c, k = issued.write(out_dir / f"{name}.crt", out_dir / f"{name}.key", overwrite=force)
     _report_written(issued.sans, f"{issued.not_after:%Y-%m-%d}", c, k,

@@ -49,6 +49,10 @@ def tls_context(ca_file: str | os.PathLike[str] | None = None, *, insecure: bool
         ctx = ssl.create_default_context()
     else:
         data = read_input(ca_file, "CA file")
+        if b"-----BEGIN CERTIFICATE-----" not in data and data[:1] != b"\x30":
+            raise InputError(f"CA file {ca_file} holds no certificate",
+                             fix="point at the CA certificate (-----BEGIN CERTIFICATE-----)",
+                             path=str(ca_file))
         try:
             ctx = ssl.create_default_context(
                 cadata=data.decode("latin-1") if b"-----BEGIN" in data else data)

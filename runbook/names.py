@@ -51,6 +51,9 @@ def parse_san(text: str) -> San:
                 fix="write e.g. *.example.com, not *.com",
                 san=text,
             )
+    if len(name) > 253:
+        raise UsageError(f"DNS name in SAN is {len(name)} characters; the limit is 253",
+                         fix="use a shorter name", san=text[:80])
     if not name or not labels or not all(_LABEL.match(label) for label in labels):
         raise UsageError(
             f"invalid DNS name in SAN: {text!r}",
