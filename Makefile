@@ -29,6 +29,8 @@ engine: deps
 
 images: engine
 	@scripts/build-image.sh >/dev/null
+	@scripts/build-package-host.sh >/dev/null
+	@scripts/build-docker-host.sh >/dev/null
 
 lint: $(STAMP)
 	$(BIN)/ruff check runbook tests scripts

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from runbook import certs
@@ -26,6 +28,16 @@ def run(image: str, *cmd: str) -> str:
 def test_pinned_versions_are_what_the_binaries_report(runbook_image):
     assert run(runbook_image, "influxd", "version").startswith("InfluxDB 2.9.1 ")
     assert run(runbook_image, "telegraf", "--version").strip() == "Telegraf 1.39.3"
+    # The influx CLI is the commit influxd v2.9.1's go.mod pins, stamped.
+    cli = pinned("INFLUX_CLI_VERSION").removeprefix("v")
+    assert run(runbook_image, "influx", "version").startswith(f"Influx CLI {cli} (git: ")
+
+
+def pinned(name: str) -> str:
+    for line in (Path(__file__).parents[2] / "versions.env").read_text().splitlines():
+        if line.startswith(f"{name}="):
+            return line.split("=", 1)[1]
+    raise KeyError(name)
 
 
 def test_influxd_runs_as_uid_1000_with_the_official_paths(runbook_image):
