@@ -35,6 +35,8 @@ from runbook.errors import (
 from runbook.findings import Finding, has_errors
 
 MAX_UID = 2**32 - 2
+_NO_ARGS: type[click.ClickException] = getattr(  # click 8.2 on; older versions exit 0 with help
+    click.exceptions, "NoArgsIsHelpError", type("_Never", (click.ClickException,), {}))
 _CONTROL = re.compile(r"[\x00-\x09\x0b-\x1f\x7f]")
 Progress = Callable[[str], None]
 
@@ -73,13 +75,25 @@ def main(argv: list[str] | None = None) -> NoReturn:
     """Run the CLI; every way out goes through here with a documented exit code."""
     args = sys.argv[1:] if argv is None else argv
     as_json = "--json" in args
+    code: Any = EXIT_OK
     try:
-        code = cli.main(args=args, prog_name="runbook", standalone_mode=False)
+        # Not cli.main(): it prints a blank line on Ctrl-C and handles errors its own way.
+        with cli.make_context("runbook", list(args)) as ctx:
+            code = cli.invoke(ctx)
+    except click.exceptions.Exit as exc:
+        code = exc.exit_code
+    except BrokenPipeError:  # `runbook ... | head`: the reader left; say nothing more
+        # Python's own advice: point stdout at /dev/null so the exit flush is silent.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        sys.exit(EXIT_FAILED)
     except RunbookError as exc:
         multi_line = not isinstance(exc, InputError | UsageError)
         _report(type(exc).__name__, exc.message, exc.fix, exc.exit_code, as_json,
                 {k: v if isinstance(v, int | float | bool) or v is None else str(v)
                  for k, v in exc.context.items()}, one_line=not multi_line)
+    except _NO_ARGS as exc:  # plain `runbook`: the help, as click shows it
+        click.echo(exc.format_message(), err=True)
+        sys.exit(EXIT_USAGE)
     except click.ClickException as exc:
         _report("UsageError", exc.format_message(), "see: runbook COMMAND --help",
                 EXIT_USAGE if exc.exit_code == EXIT_USAGE else exc.exit_code or EXIT_FAILED,

@@ -1,0 +1,88 @@
+"""Every network step ends by its deadline; Ctrl-C ends a command with one line and 130;
+port 8086 held only by TIME_WAIT sockets is free for the demo."""
+
+from __future__ import annotations
+
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+from runbook.demo import free_port
+from runbook.errors import EXIT_INTERRUPTED
+from runbook.wait import poll_until
+from tests.unit import hostile
+
+
+def _runbook(*args: str) -> subprocess.Popen[str]:
+    return subprocess.Popen([sys.executable, "-m", "runbook", *args], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, stdin=subprocess.PIPE, text=True)
+
+
+def test_probe_of_a_silent_server_ends_by_the_default_deadline():
+    with hostile.servers() as s:
+        start = time.monotonic()
+        proc = subprocess.run([sys.executable, "-m", "runbook", "probe",
+                               f"https://127.0.0.1:{s.silent}"], capture_output=True, text=True,
+                              timeout=30)
+        took = time.monotonic() - start
+    assert proc.returncode == 1 and "no answer within 5s (TLS handshake)" in proc.stderr
+    assert 5 <= took < 8, took
+
+
+def test_ctrl_c_in_the_middle_of_a_probe_is_one_line_and_exit_130():
+    accepted = threading.Event()
+    listener = socket.create_server(("127.0.0.1", 0))
+    held = []
+
+    def accept() -> None:
+        conn, _ = listener.accept()
+        held.append(conn)
+        accepted.set()
+
+    threading.Thread(target=accept, daemon=True).start()
+    try:
+        proc = _runbook("probe", f"https://127.0.0.1:{listener.getsockname()[1]}",
+                        "--timeout", "60")
+        assert accepted.wait(15), "the probe never connected"
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=10)
+    finally:
+        listener.close()
+        for conn in held:
+            conn.close()
+    assert proc.returncode == EXIT_INTERRUPTED
+    assert err.splitlines()[0] == "ERROR: interrupted" and "Traceback" not in err
+
+
+def test_ctrl_c_while_doctor_waits_for_standard_input():
+    proc = _runbook("doctor")
+    # Interrupt once it is blocked in read(2) on standard input (syscall 0, fd 0).
+    syscall = Path(f"/proc/{proc.pid}/syscall")
+    poll_until(lambda: syscall.read_text().startswith("0 0x0 "),
+               what="doctor blocked reading standard input", timeout=15, interval=0.02)
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=10)
+    assert proc.returncode == EXIT_INTERRUPTED, err
+    assert "Traceback" not in err and err.strip().startswith("ERROR: interrupted")
+
+
+def test_a_port_held_only_by_time_wait_is_free():
+    listener = socket.create_server(("127.0.0.1", 0))
+    port = listener.getsockname()[1]
+    client = socket.create_connection(("127.0.0.1", port))
+    conn, _ = listener.accept()
+    conn.close()  # the server side closes first: its socket goes to TIME_WAIT on `port`
+    client.close()
+    listener.close()
+    ss = subprocess.run(["ss", "-tan", f"sport = :{port}"], capture_output=True, text=True)
+    assert "TIME-WAIT" in ss.stdout, ss.stdout
+    assert free_port(port) == port
+
+
+def test_a_port_with_a_listener_is_not_free():
+    with socket.create_server(("127.0.0.1", 0)) as listener:
+        assert free_port(listener.getsockname()[1]) is None
