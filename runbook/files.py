@@ -274,11 +274,13 @@ def _groups(uid: int) -> set[int]:
     return {user.pw_gid} | {g.gr_gid for g in grp.getgrall() if user.pw_name in g.gr_mem}
 
 
-def read_obstacle(path: StrPath, uid: int) -> str | None:
+def read_obstacle(path: StrPath, uid: int, *, mounted: StrPath | None = None) -> str | None:
     """None when user `uid` can open `path` for reading; else what stops it.
 
     Names the real obstacle: a parent folder uid cannot traverse (a
-    `mktemp -d` folder is 0700) or the file's own mode and owner.
+    `mktemp -d` folder is 0700) or the file's own mode and owner. With
+    `mounted` (a folder bind-mounted into a container), only that folder and
+    those below it count: the container does not see the ones above.
     """
     if uid == 0:
         return None
@@ -293,7 +295,10 @@ def read_obstacle(path: StrPath, uid: int) -> str | None:
 
     try:
         resolved = Path(path).resolve()
+        top = Path(mounted).resolve() if mounted is not None else None
         for parent in reversed(resolved.parents):
+            if top is not None and parent != top and top not in parent.parents:
+                continue
             st = parent.stat()
             if not allowed(st, stat.S_IXUSR, stat.S_IXGRP, stat.S_IXOTH):
                 return (f"folder {parent} (mode {stat.S_IMODE(st.st_mode):04o}, owner uid "
@@ -312,9 +317,10 @@ def can_read(path: StrPath, uid: int) -> bool:
     return read_obstacle(path, uid) is None
 
 
-def readable_fix(path: StrPath, uid: int, *, private: bool) -> str:
+def readable_fix(path: StrPath, uid: int, *, private: bool,
+                 mounted: StrPath | None = None) -> str:
     """The command that lets `uid` read `path`, for the obstacle that stops it."""
-    obstacle = read_obstacle(path, uid) or ""
+    obstacle = read_obstacle(path, uid, mounted=mounted) or ""
     if obstacle.startswith("folder "):
         folder = obstacle.split(" ", 2)[1]
         return (f"let influxd enter the folder: chmod o+x {folder} (or keep the files in a "

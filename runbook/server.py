@@ -86,12 +86,14 @@ class TLSInfluxd:
                                      "runbook certs ca / runbook certs self-signed")
                 # influxd runs as uid 1000 in the image: a root-only key fails
                 # start-up with an error that does not say why. Say it now.
-                obstacle = read_obstacle(path, INFLUXDB_UID)
+                # The folder is mounted: the ones above it are not on influxd's way.
+                obstacle = read_obstacle(path, INFLUXDB_UID, mounted=self.cert_dir)
                 if obstacle is not None:
                     raise UsageError(f"{path} is not readable by uid {INFLUXDB_UID}, the user "
                                      f"influxd runs as: {obstacle}",
                                      fix=readable_fix(path, INFLUXDB_UID,
-                                                      private=name == self.key),
+                                                      private=name == self.key,
+                                                      mounted=self.cert_dir),
                                      path=str(path))
 
     @property

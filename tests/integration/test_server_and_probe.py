@@ -10,6 +10,7 @@ import pytest
 
 from runbook import certs
 from runbook.errors import ServerError, UsageError
+from runbook.image import INFLUXDB_GID, INFLUXDB_UID
 from runbook.probe import probe
 from runbook.server import TLSInfluxd
 
@@ -100,7 +101,7 @@ def test_mismatched_pair_makes_influxd_exit_and_the_error_says_so(runbook_image,
     d = certs.write_server_dir(cert_dir, local_ca.issue(), local_ca)
     (d / "server.key").unlink()
     local_ca.issue().write(d / "other.crt", d / "server.key")
-    os.chown(d / "server.key", 1000, 1000)
+    os.chown(d / "server.key", INFLUXDB_UID, INFLUXDB_GID)
     owner = f"pytest-failed-start-{os.getpid()}"
     with pytest.raises(ServerError, match="Failed to load x509 key pair"):
         TLSInfluxd(cert_dir=d, ca_file=d / "ca.crt", owner=owner).start(timeout=30)
@@ -111,7 +112,7 @@ def test_mismatched_pair_makes_influxd_exit_and_the_error_says_so(runbook_image,
 
 def test_root_only_key_is_refused_before_docker_is_touched(tmp_path, local_ca):
     local_ca.issue().write(tmp_path / "server.crt", tmp_path / "server.key")
-    with pytest.raises(UsageError, match="not readable by uid 1000"):
+    with pytest.raises(UsageError, match=f"not readable by uid {INFLUXDB_UID}"):
         TLSInfluxd(cert_dir=tmp_path, owner="pytest")
 
 

@@ -12,6 +12,7 @@ import pytest
 
 from runbook import certs
 from runbook.client import InfluxClient
+from runbook.image import INFLUXDB_GID, INFLUXDB_UID
 from runbook.server import OWNER_LABEL, TLSInfluxd, docker_client
 from runbook.wait import poll_until
 
@@ -100,7 +101,7 @@ def test_rotating_the_certificate_loses_no_telegraf_point(runbook_image, cert_di
 
         # Rotate: new certificate from the same CA, replaced atomically; restart influxd.
         local_ca.issue().write(d / "server.crt", d / "server.key", overwrite=True)
-        os.chown(d / "server.key", 1000, 1000)
+        os.chown(d / "server.key", INFLUXDB_UID, INFLUXDB_GID)
         server.stop()
         # Keep influxd down until Telegraf has failed a write: it must buffer.
         poll_until(lambda: b"E! [outputs.influxdb_v2]" in telegraf.logs(),

@@ -18,6 +18,7 @@ from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from runbook import certs
 from runbook.files import write_private
+from runbook.image import INFLUXDB_UID
 
 
 def run_check(*args: str) -> tuple[int, dict | None, str]:
@@ -200,7 +201,7 @@ def case_root_only_key(tmp):
     c, k = _good(tmp)
     os.chown(k, 0, 0)
     os.chmod(k, 0o600)
-    return [str(c), str(k), "--user", "1000"], {}
+    return [str(c), str(k), "--user", str(INFLUXDB_UID)], {}
 
 
 CORPUS = {
