@@ -35,6 +35,7 @@ def demo_env(runbook_image):
     for v in client.volumes.list(filters={"name": f"^{demo_id}-data$"}):
         v.remove(force=True)
     shutil.rmtree(root, ignore_errors=True)
+    Path(tempfile.gettempdir(), f"runbook-{demo_id}.lock").unlink(missing_ok=True)
 
 
 def demo(env: dict[str, str], *args: str, timeout: float = 180) -> subprocess.CompletedProcess:
