@@ -14,6 +14,8 @@ import sys
 import time
 from pathlib import Path
 
+import docker.errors
+
 ROOT = Path(__file__).resolve().parent.parent
 IMAGE_ENV = "RUNBOOK_PACKAGE_HOST_IMAGE"
 POLL_S = 0.1
@@ -86,7 +88,12 @@ def run_kwargs() -> dict:
 
 
 def _exec(container, *cmd: str) -> tuple[int, str]:
-    code, out = container.exec_run(list(cmd))
+    """Run a command in the host; a host that stopped meanwhile answers
+    nothing (the next poll sees it exited and says why)."""
+    try:
+        code, out = container.exec_run(list(cmd))
+    except docker.errors.APIError:
+        return -1, ""
     return code, out.decode(errors="replace").strip()
 
 
