@@ -36,9 +36,14 @@ def sh(container, cmd: str) -> str:
 @pytest.fixture(scope="module")
 def host():
     image = host_package.build_image()
+    kwargs = host_package.run_kwargs()
+    # The project, so `runbook` runs in the host as on the docs pages.
+    kwargs["volumes"] = {**kwargs.get("volumes", {}),
+                         str(ROOT): {"bind": "/opt/runbook", "mode": "ro"}}
     container = docker_client().containers.run(image, detach=True,
                                                labels={OWNER_LABEL: "pytest"},
-                                               **host_package.run_kwargs())
+                                               environment={"PYTHONPATH": "/opt/runbook"},
+                                               **kwargs)
     try:
         host_package.wait_ready(container, deadline_s=60)
         yield container
@@ -121,3 +126,18 @@ def test_a_host_that_cannot_boot_systemd_fails_in_one_line():
     assert "systemd exited" in message and "cgroup" in message and "Fix:" in message
     with pytest.raises(docker.errors.NotFound):
         docker_client().containers.get(container.id)
+
+
+def test_runbook_check_defaults_to_the_packages_influxdb_system_user(host):
+    """On a package host `influxdb` is a system user (not uid 1000): `check`
+    uses it without --user, says so, and finds the key readable."""
+    uid = int(sh(host, "id -u influxdb"))
+    assert uid < 1000
+    sh(host, "mkdir -p /srv/check && cd /srv/check && runbook certs self-signed --out . >/dev/null"
+             " && chown influxdb:influxdb server.key")
+    code, (out, err) = host.exec_run(
+        ["runbook", "check", "--cert", "/srv/check/server.crt", "--key", "/srv/check/server.key"],
+        demux=True)
+    err_text = (err or b"").decode()
+    assert f"uid {uid}, user influxdb on this host" in err_text
+    assert code == 0, (out or b"").decode() + err_text

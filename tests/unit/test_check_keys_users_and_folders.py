@@ -88,28 +88,9 @@ def test_check_names_the_user_it_checked_for(tmp_path):
     assert expected in data["user"]["chosen"]
 
 
-def test_check_defaults_to_the_hosts_own_influxdb_system_user(open_tmp):
-    """A package host: `influxdb` is a system user (uid below 1000), and check uses it."""
-    created = False
-    try:
-        pwd.getpwnam(INFLUXDB_USER)
-    except KeyError:
-        subprocess.run(["useradd", "--system", "--no-create-home", INFLUXDB_USER], check=True)
-        created = True
-    try:
-        uid = pwd.getpwnam(INFLUXDB_USER).pw_uid
-        assert uid != INFLUXDB_UID
-        c, k = certs.self_signed().write(open_tmp / "s.crt", open_tmp / "s.key")
-        os.chown(k, uid, uid)
-        proc = runbook("check", "--cert", str(c), "--key", str(k))
-        assert f"uid {uid}, user {INFLUXDB_USER} on this host" in proc.stderr
-        assert proc.returncode == 0 and "unreadable-by-influxd" not in proc.stdout
-        # The official image's uid could not read this key: the default made the difference.
-        assert runbook("check", "--cert", str(c), "--key", str(k), "--user",
-                       str(INFLUXDB_UID)).returncode == 1
-    finally:
-        if created:
-            subprocess.run(["userdel", INFLUXDB_USER], check=True)
+# The package host's own system user is proven in a real package host:
+# test_runbook_check_defaults_to_the_packages_influxdb_system_user in
+# tests/integration/test_package_host.py.
 
 
 @pytest.mark.parametrize("defect,why", [
