@@ -12,6 +12,7 @@ import pytest
 from runbook import certs
 from runbook.checks import ERROR, check_files
 from runbook.errors import ServerError
+from runbook.image import INFLUXDB_GID, INFLUXDB_UID
 from runbook.server import TLSInfluxd
 
 pytestmark = pytest.mark.server
@@ -63,7 +64,7 @@ def modulus_digest(kind: str, path: Path) -> str:
 @pytest.mark.parametrize("maker", [guide_pair, runbook_pair], ids=["guide", "runbook"])
 def test_both_recipes_are_judged_alike(runbook_image, cert_dir, maker):
     crt, key = maker(cert_dir)
-    os.chown(key, 1000, 1000)
+    os.chown(key, INFLUXDB_UID, INFLUXDB_GID)
     errors = [f for f in check_files(crt, key, host="localhost") if f.severity == ERROR]
     assert errors == []
     assert modulus_digest("x509", crt) == modulus_digest("rsa", key)
@@ -87,7 +88,7 @@ def test_a_mismatched_key_is_refused_by_check_and_by_influxd(runbook_image, cert
     crt, key = maker(cert_dir)
     key.unlink()
     certs.self_signed().write(cert_dir / "other.crt", key)
-    os.chown(key, 1000, 1000)
+    os.chown(key, INFLUXDB_UID, INFLUXDB_GID)
     assert "key-mismatch" in {f.id for f in check_files(crt, key)}
     assert modulus_digest("x509", crt) != modulus_digest("rsa", key)
     with pytest.raises(ServerError, match="Failed to load x509 key pair"):
@@ -98,7 +99,7 @@ def test_an_encrypted_key_is_refused_by_check_and_by_influxd(runbook_image, cert
     issued = certs.self_signed()
     crt, key = issued.write(cert_dir / "server.crt", cert_dir / "server.key",
                             passphrase=b"secret")
-    os.chown(key, 1000, 1000)
+    os.chown(key, INFLUXDB_UID, INFLUXDB_GID)
     assert "key-encrypted" in {f.id for f in check_files(crt, key)}
     with pytest.raises(ServerError, match="Failed to load x509 key pair"):
         TLSInfluxd(cert_dir=cert_dir, ca_file=crt, owner="pytest").start(timeout=30)
