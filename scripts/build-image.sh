@@ -30,13 +30,25 @@ image_tag="$IMAGE_NAME:$inputs_hash"
 
 image_exists() { docker image inspect "$1" >/dev/null 2>&1; }
 
+# The Debian mirror this machine's apt already uses (deb822 .sources files
+# first, then one-line .list entries): the only one known to be reachable.
+apt_mirror() {
+  {
+    cat /etc/apt/sources.list.d/*.sources 2>/dev/null | awk '/^URIs:/ { print $2 }'
+    cat /etc/apt/sources.list /etc/apt/sources.list.d/*.list 2>/dev/null \
+      | awk '$1 == "deb" { for (i = 2; i <= NF; i++) if ($i ~ /^[a-z]+:\/\//) { print $i; break } }'
+  } | awk 'NR == 1'
+}
+
 build_base() {
   if image_exists "$base_tag"; then say "base $base_tag: cached"; return; fi
   "$here/scripts/apt-install.sh" debootstrap
   local mirror
-  mirror=$(awk '/^URIs:/ {print $2; exit}' /etc/apt/sources.list.d/debian.sources 2>/dev/null || true)
-  [[ -n $mirror ]] || mirror=$(awk '/^deb / {print $2; exit}' /etc/apt/sources.list 2>/dev/null || true)
-  [[ -n $mirror ]] || mirror=http://deb.debian.org/debian
+  mirror=$(apt_mirror)
+  if [[ -z $mirror ]]; then
+    say "ERROR: no Debian mirror in this machine's apt sources (/etc/apt/sources.list, /etc/apt/sources.list.d/); debootstrap needs the one apt uses. Fix: add your mirror there (e.g. a 'deb URL $DEBIAN_SUITE main' line), then run make images again"
+    exit 2
+  fi
   root=$(mktemp -d "$cache/rootfs.XXXXXX")   # global: the EXIT trap needs it
   # A failed or interrupted bootstrap leaves no half-made root behind.
   trap 'rm -rf "$root"' EXIT
