@@ -1,23 +1,50 @@
 #!/usr/bin/env bash
 # Hidden set-up for pages that start from "influxd already serves HTTPS":
 # a local CA, a server certificate for localhost/127.0.0.1, and influxd
-# running with it as user influxdb, onboarded, with the token in a file.
-# Runs inside a page's container (the docs harness mounts the project at
-# /opt/runbook). Extra arguments go to influxd.
+# serving HTTPS with it, onboarded, with the token in /root/.influx-token.
+# Runs inside a page's host (the docs harness mounts the project at
+# /opt/runbook) and starts influxd the way that host does:
+#   package  the influxdb service (tls-cert/tls-key in /etc/influxdb/config.toml)
+#   docker   the container `influxdb` from influxdb:2.9.1 (certificates mounted)
+#   binary   influxd started by hand as user influxdb
+# Extra arguments are influxd flags (docker and binary hosts only).
 #
 #   start-tls-influxd.sh [influxd flags...]
 set -euo pipefail
 tls=/etc/ssl/influxdb
 mkdir -p "$tls"
+chmod 755 "$tls"
+
+if systemctl cat influxdb >/dev/null 2>&1; then host=package
+elif command -v docker >/dev/null && ! command -v influxd >/dev/null; then host=docker
+else host=binary; fi
+[[ $host == package && $# -gt 0 ]] && { echo "start-tls-influxd.sh: the package host takes no influxd flags" >&2; exit 2; }
+
 if [[ ! -f $tls/server.crt ]]; then
   runbook certs ca --out "$tls" >/dev/null
   runbook certs issue --ca-cert "$tls/ca.crt" --ca-key "$tls/ca.key" --out "$tls" \
     --san localhost --san 127.0.0.1 >/dev/null
-  chown influxdb:influxdb "$tls/server.key"
 fi
-runuser -u influxdb -- influxd --tls-cert="$tls/server.crt" --tls-key="$tls/server.key" "$@" \
-  >> /var/log/influxdb.log 2>&1 &
-curl --silent --show-error --fail --retry 30 --retry-delay 1 --retry-connrefused \
+
+case $host in
+  package)
+    chown influxdb:influxdb "$tls/server.key"
+    if ! grep -q '^tls-cert' /etc/influxdb/config.toml; then
+      printf 'tls-cert = "%s"\ntls-key = "%s"\n' "$tls/server.crt" "$tls/server.key" \
+        >> /etc/influxdb/config.toml
+    fi
+    systemctl restart influxdb ;;
+  docker)
+    chown 1000:1000 "$tls/server.key"
+    docker run -d --name influxdb -p 8086:8086 -v "$tls:$tls:ro" \
+      -v influxdb2-data:/var/lib/influxdb2 influxdb:2.9.1 \
+      --tls-cert="$tls/server.crt" --tls-key="$tls/server.key" "$@" >/dev/null ;;
+  binary)
+    chown influxdb:influxdb "$tls/server.key"
+    runuser -u influxdb -- influxd --tls-cert="$tls/server.crt" --tls-key="$tls/server.key" "$@" \
+      >> /var/log/influxdb.log 2>&1 & ;;
+esac
+curl --silent --show-error --fail --retry 30 --retry-delay 1 --retry-all-errors \
   --cacert "$tls/ca.crt" -o /dev/null https://127.0.0.1:8086/health
 if [[ ! -f /root/.influx-token ]]; then
   curl --silent --show-error --fail --cacert "$tls/ca.crt" https://localhost:8086/api/v2/setup \
