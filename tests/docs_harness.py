@@ -35,7 +35,7 @@ import yaml
 from pytest_codeblocks.main import CodeBlock, extract_from_file
 
 from tests import host_binary
-from tests.hosts import DEFAULT_HOSTS, HOSTS, TAB_TO_HOST, HostKind
+from tests.hosts import DEFAULT_HOSTS, HOSTS, TAB_TO_HOST, HostKind, HostNotReady
 
 ROOT = Path(__file__).resolve().parent.parent
 SESSION_ENV = "RUNBOOK_TEST_SESSION"
@@ -98,7 +98,7 @@ def _ensure_image() -> str:
     """Start a Docker engine if none answers and build the binary host's image."""
     try:
         return host_binary.build_image()
-    except host_binary.HostNotReady as e:
+    except HostNotReady as e:
         raise pytest.UsageError(f"docs harness: {e}") from None
 
 

@@ -4,34 +4,17 @@ influxd started by hand as user influxdb. Interface: see tests/hosts.py."""
 from __future__ import annotations
 
 import os
-import subprocess
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+from tests.hosts import last_line, run_script
+
 IMAGE_ENV = "RUNBOOK_IMAGE"
 LOG_GLOB = "/var/log/influxdb*.log /var/log/telegraf*.log"
-
-
-class HostNotReady(Exception):
-    """The host could not be prepared; the message says what and the fix."""
-
-
-def run_script(name: str, *args: str) -> str:
-    """Run one of scripts/*.sh; its progress goes to stderr, its last stdout
-    line (an image tag) is returned."""
-    proc = subprocess.run(["bash", str(ROOT / "scripts" / name), *args],
-                          stdout=subprocess.PIPE, text=True)
-    if proc.returncode != 0:
-        raise HostNotReady(f"scripts/{name} failed (exit {proc.returncode}); see its messages "
-                           "above. Fix: run `make images` and read its output.")
-    lines = proc.stdout.strip().splitlines()
-    return lines[-1] if lines else ""
 
 
 def build_image() -> str:
     if not os.environ.get(IMAGE_ENV):
         run_script("docker-engine.sh")
-        os.environ[IMAGE_ENV] = run_script("build-image.sh")
+        os.environ[IMAGE_ENV] = last_line(run_script("build-image.sh"))
     return os.environ[IMAGE_ENV]
 
 

@@ -12,12 +12,13 @@ Interface: see tests/hosts.py. Built by scripts/build-docker-host.sh.
 
 from __future__ import annotations
 
-import subprocess
 import time
 from pathlib import Path
 
 import docker.errors
 from docker.types import Mount
+
+from tests.hosts import HostNotReady, run_script
 
 ROOT = Path(__file__).resolve().parent.parent
 PAYLOAD_MOUNT = "/opt/docker-host"
@@ -33,26 +34,12 @@ ERROR_LINE = "docker-host: ERROR: "
 _built: dict[str, str] = {}
 
 
-class HostNotReady(Exception):
-    """The Docker host could not be prepared or did not come up; the one-line
-    message says what was waited for, what is missing and the fix."""
-
-
-def _script(*args: str) -> str:
-    proc = subprocess.run(["bash", str(ROOT / "scripts" / args[0]), *args[1:]],
-                          stdout=subprocess.PIPE, text=True)
-    if proc.returncode != 0:
-        raise HostNotReady(f"scripts/{args[0]} failed (exit {proc.returncode}); its messages are "
-                           f"above. Fix: run `bash scripts/{args[0]}` and read its output.")
-    return proc.stdout
-
-
 def build_image() -> str:
     """Build or reuse the host image and its inner payload; returns the host
     image's tag (a hash of its inputs). Progress goes to stderr."""
     if "host_image" not in _built:
-        _script("docker-engine.sh")
-        out = _script("build-docker-host.sh")
+        run_script("docker-engine.sh")
+        out = run_script("build-docker-host.sh")
         values = dict(line.split("=", 1) for line in out.splitlines() if "=" in line)
         missing = {"host_image", "payload", "source_image"} - values.keys()
         if missing:

@@ -9,33 +9,18 @@ For manual debugging:  python -m tests.host_package start|stop
 from __future__ import annotations
 
 import os
-import subprocess
 import sys
 import time
 from pathlib import Path
 
 import docker.errors
 
+from tests.hosts import HostNotReady, last_line, run_script
+
 ROOT = Path(__file__).resolve().parent.parent
 IMAGE_ENV = "RUNBOOK_PACKAGE_HOST_IMAGE"
 POLL_S = 0.1
 MANUAL_NAME = "runbook-package-host-manual"
-
-
-class HostNotReady(Exception):
-    """The host could not be prepared; one line: what was waited for, what
-    is missing, the fix."""
-
-
-def _script(name: str, *args: str) -> str:
-    """Run scripts/NAME; progress goes to stderr, the last stdout line is returned."""
-    proc = subprocess.run(["bash", str(ROOT / "scripts" / name), *args],
-                          stdout=subprocess.PIPE, text=True)
-    if proc.returncode != 0:
-        raise HostNotReady(f"scripts/{name} failed (exit {proc.returncode}); its messages are "
-                           f"above. Fix: run `bash scripts/{name}` and read its last line.")
-    lines = proc.stdout.strip().splitlines()
-    return lines[-1] if lines else ""
 
 
 def _docker():
@@ -47,8 +32,8 @@ def _docker():
 def build_image() -> str:
     """Build or reuse the package host image; returns its tag."""
     if not os.environ.get(IMAGE_ENV):
-        _script("docker-engine.sh")
-        os.environ[IMAGE_ENV] = _script("build-package-host.sh")
+        run_script("docker-engine.sh")
+        os.environ[IMAGE_ENV] = last_line(run_script("build-package-host.sh"))
     return os.environ[IMAGE_ENV]
 
 

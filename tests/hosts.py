@@ -16,8 +16,33 @@ Adding a host (rpm, Kubernetes) is one entry here and one such module.
 from __future__ import annotations
 
 import importlib
+import subprocess
 from dataclasses import dataclass
+from pathlib import Path
 from types import ModuleType
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+class HostNotReady(Exception):
+    """A host could not be built or did not come up; the one-line message says
+    what was waited for, what is missing and the fix."""
+
+
+def run_script(name: str, *args: str) -> str:
+    """Run scripts/NAME (its progress goes to stderr); returns its stdout."""
+    proc = subprocess.run(["bash", str(ROOT / "scripts" / name), *args],
+                          stdout=subprocess.PIPE, text=True)
+    if proc.returncode != 0:
+        raise HostNotReady(f"scripts/{name} failed (exit {proc.returncode}); its messages are "
+                           f"above. Fix: run `bash scripts/{name}` and read its output.")
+    return proc.stdout
+
+
+def last_line(text: str) -> str:
+    """The last line a build script printed: the image tag."""
+    lines = text.strip().splitlines()
+    return lines[-1] if lines else ""
 
 
 @dataclass(frozen=True)
