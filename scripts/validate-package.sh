@@ -14,7 +14,7 @@
 # would go unreported. If the run fails, a second run, in a fresh host, uses a
 # copy in which each check's `exit 2` is replaced by `:` (continue), so every
 # check's result is known. Both runs' output and a per-check summary go to
-# reports/package-validation.txt. Takes about a minute (upstream's sleep 30).
+# reports/package-validation.txt. Takes about a minute (upstream's own 30-second pause).
 #
 # Exit status: 0 when upstream's script passes unchanged, 1 otherwise (the
 # report says which checks failed and why).
@@ -117,7 +117,7 @@ grep -q "Setting up influxdb2 " <<<"$all" || installed=FAIL
   result "3. readelf can analyse influxd" "readelf could not analyze"
   result "4. influxd is statically linked (readelf -d shows no NEEDED)" "not statically linked"
   result "5. influxd is PIE (readelf -d shows 'Flags: PIE')" 'not linked with "-fPIE"'
-  result "6. influxdb.service starts and is active (then sleep 30)" "influxdb service failed to start"
+  result "6. influxdb.service starts and is active (then upstream pauses 30 s)" "influxdb service failed to start"
   echo
   echo "Evidence (from the last run):"
   echo "$evidence"
