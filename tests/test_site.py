@@ -137,3 +137,23 @@ def test_search_finds_tls_min_version(browser, site_url):
     text = page.locator(".md-search-result").inner_text()
     assert results.count() > 0 and "Harden TLS settings" in text
     page.close()
+
+
+@pytest.mark.browser
+def test_every_page_requests_only_its_own_origin(browser, site_url):
+    """Air-gapped readers: no page asks any other host for fonts, scripts or data."""
+    foreign: dict[str, list[str]] = {}
+    for _, src in nav_pages():
+        page = browser.new_page()
+        urls: list[str] = []
+        page.on("request", lambda request, urls=urls: urls.append(request.url))
+        path = "/" if src == "index.md" else f"/{src.removesuffix('.md')}/"
+        page.goto(site_url + path)
+        page.wait_for_load_state("networkidle")
+        assert urls, f"{path}: no request recorded"
+        outside = [u for u in urls
+                   if not u.startswith(site_url + "/") and not u.startswith("data:")]
+        if outside:
+            foreign[path] = outside
+        page.close()
+    assert foreign == {}
