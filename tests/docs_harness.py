@@ -31,11 +31,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-import yaml
-from pytest_codeblocks.main import CodeBlock, extract_from_file
+from pytest_codeblocks.main import CodeBlock
 
-from tests import host_binary
-from tests.hosts import DEFAULT_HOSTS, HOSTS, TAB_TO_HOST, HostKind, HostNotReady
+from tests import host_binary, page_blocks
+from tests.hosts import HOSTS, HostKind, HostNotReady
 
 ROOT = Path(__file__).resolve().parent.parent
 SESSION_ENV = "RUNBOOK_TEST_SESSION"
@@ -51,7 +50,6 @@ EXTRA_HOSTS = {
 }
 # Placeholders an operator replaces; the harness replaces them at collection.
 PLACEHOLDERS = {"NUMBER_OF_DAYS": "365"}
-TAB_LINE = re.compile(r'^(?P<indent>\s*)=== "(?P<title>[^"]+)"\s*$')
 
 
 def _is_controller(config: pytest.Config) -> bool:
@@ -121,41 +119,11 @@ class HostCollector:
 
 
 def page_hosts(text: str) -> tuple[str, ...]:
-    """The host kinds a page declares in its front matter (`hosts: [...]`)."""
-    match = re.match(r"---\n(.*?)\n---\n", text, flags=re.S)
-    meta = (yaml.safe_load(match.group(1)) or {}) if match else {}
-    hosts = tuple(meta.get("hosts") or DEFAULT_HOSTS)
-    unknown = [h for h in hosts if h not in HOSTS]
-    if unknown:
-        raise pytest.UsageError(f"docs harness: unknown host kind(s) {unknown} in front matter; "
-                                f"known: {sorted(HOSTS)}")
-    return hosts
-
-
-def block_hosts(text: str) -> dict[int, str]:
-    """For each line inside a host's content tab, the host it belongs to.
-
-    A tab (`=== "Docker"`) holds the lines below it that are indented more
-    than its marker; blank lines do not end it. Tabs whose title names no
-    host (variants such as "Configuration file") are transparent.
-    """
-    owner: dict[int, str] = {}
-    stack: list[tuple[int, str]] = []
-    for n, line in enumerate(text.splitlines(), start=1):
-        if not line.strip():
-            if stack and stack[-1][1]:
-                owner[n] = stack[-1][1]
-            continue
-        indent = len(line) - len(line.lstrip())
-        while stack and indent <= stack[-1][0]:
-            stack.pop()
-        tab = TAB_LINE.match(line)
-        if tab:
-            host = TAB_TO_HOST.get(tab["title"], stack[-1][1] if stack else "")
-            stack.append((len(tab["indent"]), host))
-        elif stack and stack[-1][1]:
-            owner[n] = stack[-1][1]
-    return owner
+    """The host kinds a page declares; a bad declaration stops the run."""
+    try:
+        return page_blocks.page_hosts(text)
+    except page_blocks.PageError as e:
+        raise pytest.UsageError(f"docs harness: {e}") from None
 
 
 def pytest_collection_finish(session: pytest.Session) -> None:
@@ -197,12 +165,22 @@ class Timings:
         self.counts = {"ran": 0, "hidden": 0, "skipped": 0, "failed": 0}
         self.per_host: dict[str, int] = defaultdict(int)
         self.skip_reasons: dict[str, int] = defaultdict(int)
+        # (page, host) -> outcome counts, for the site's provenance line.
+        self.outcomes: dict[tuple[str, str], dict[str, int]] = defaultdict(
+            lambda: {"passed": 0, "failed": 0, "skipped": 0})
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         page = re.match(r"(.*\.md)\[(\w+)\]::line ", report.nodeid)
         if not page:
             return
         self.pages[f"{page[1]}[{page[2]}]"] += report.duration
+        outcome = self.outcomes[(page[1], page[2])]
+        if report.failed:
+            outcome["failed"] += 1
+        elif report.when == "call":
+            outcome["passed"] += 1
+        elif report.skipped:
+            outcome["skipped"] += 1
         if report.when == "call":
             self.counts["ran"] += 1
             self.per_host[page[2]] += 1
@@ -237,6 +215,30 @@ class Timings:
         out.parent.mkdir(exist_ok=True)
         out.write_text(json.dumps(report, indent=2) + "\n")
         terminalreporter.write_line(f"docs harness: per-page timings in {out}")
+        record_provenance(config.rootpath, self.outcomes)
+
+
+def record_provenance(root: Path, outcomes: dict[tuple[str, str], dict[str, int]]) -> Path:
+    """Merge this run's outcome per page and host into reports/provenance.json,
+    which the site's provenance hook reads. A page run here replaces its
+    earlier record; pages not run here keep theirs."""
+    out = root / "reports" / "provenance.json"
+    try:
+        data = json.loads(out.read_text())
+    except (OSError, ValueError):
+        data = {}
+    versions = dict(line.split("=", 1) for line in (ROOT / "versions.env").read_text().splitlines()
+                    if "=" in line and not line.startswith("#"))
+    data["influxd"] = versions["INFLUXD_VERSION"].removeprefix("v")
+    pages = data.setdefault("pages", {})
+    date = time.strftime("%Y-%m-%d", time.gmtime())
+    for (page, host), counts in outcomes.items():
+        pages.setdefault(page, {})[host] = {**counts, "date": date}
+    out.parent.mkdir(exist_ok=True)
+    tmp = out.with_suffix(".tmp")
+    tmp.write_text(json.dumps(data, indent=2, sort_keys=True) + "\n")
+    tmp.replace(out)
+    return out
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
@@ -256,21 +258,6 @@ def remove_session_containers(session_id: str) -> int:
     for c in containers:
         c.remove(force=True, v=True)
     return len(containers)
-
-
-def hidden_lines(text: str) -> set[int]:
-    """Line numbers (1-based) that sit inside an HTML comment."""
-    hidden, inside = set(), False
-    for n, line in enumerate(text.splitlines(), start=1):
-        stripped = line.strip()
-        opens = stripped.startswith("<!--") and "-->" not in stripped
-        if inside or opens:
-            hidden.add(n)
-        if opens:
-            inside = True
-        elif inside and "-->" in stripped:
-            inside = False
-    return hidden
 
 
 @dataclass
@@ -298,24 +285,18 @@ class RunbookPage(pytest.File):
         self.host = host
 
     def collect(self):
-        text = self.path.read_text(encoding="utf-8")
-        hidden = hidden_lines(text)
-        owners = block_hosts(text)
-        declared = page_hosts(text)
-        for block in extract_from_file(self.path):
-            if block.syntax not in ("python", "sh", "bash"):
+        try:
+            _, plan = page_blocks.page_plan(self.path)
+        except page_blocks.PageError as e:
+            raise pytest.UsageError(f"docs harness: {e}") from None
+        for planned in plan:
+            if planned.host not in (None, self.host.name):
                 continue
-            owner = owners.get(block.lineno)
-            if owner and owner not in declared:
-                raise pytest.UsageError(
-                    f"{self.path.name}:{block.lineno}: a block in the {HOSTS[owner].tab!r} tab, "
-                    f"but the page's front matter does not list host {owner!r}: it would never run")
-            if owner and owner != self.host.name:
-                continue
+            block = planned.block
             for placeholder, value in PLACEHOLDERS.items():
                 block.code = block.code.replace(placeholder, value)
             item = PageBlock.from_parent(self, name=f"line {block.lineno}", block=block)
-            item.hidden = block.lineno in hidden
+            item.hidden = planned.hidden
             item.user_properties.append(("hidden", item.hidden))
             for mark in block.marks:
                 item.add_marker(eval(mark, {"sys": sys, "pytest": pytest}))  # noqa: S307

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.docs_harness import block_hosts, page_hosts
+from tests.docs_harness import page_hosts
+from tests.page_blocks import block_hosts
 
 PAGE = '''\
 ---

@@ -1,0 +1,107 @@
+"""What a docs page asks to run, and where: read from its Markdown alone.
+
+Shared by the docs harness (which runs the blocks) and the site's
+provenance hook (which says on each page what ran), so both count the same
+blocks. No pytest here: the site build imports it.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+from pytest_codeblocks.main import CodeBlock, extract_from_file
+
+from tests.hosts import DEFAULT_HOSTS, HOSTS, TAB_TO_HOST
+
+RUNNABLE = ("python", "sh", "bash")
+TAB_LINE = re.compile(r'^(?P<indent>\s*)=== "(?P<title>[^"]+)"\s*$')
+
+
+class PageError(ValueError):
+    """A page that cannot be run as written; the message says where and why."""
+
+
+@dataclass
+class PlannedBlock:
+    block: CodeBlock
+    host: str | None  # None: runs on every host the page declares
+    hidden: bool
+
+
+def page_hosts(text: str) -> tuple[str, ...]:
+    """The host kinds a page declares in its front matter (`hosts: [...]`)."""
+    match = re.match(r"---\n(.*?)\n---\n", text, flags=re.S)
+    meta = (yaml.safe_load(match.group(1)) or {}) if match else {}
+    hosts = tuple(meta.get("hosts") or DEFAULT_HOSTS)
+    unknown = [h for h in hosts if h not in HOSTS]
+    if unknown:
+        raise PageError(f"unknown host kind(s) {unknown} in front matter; known: {sorted(HOSTS)}")
+    return hosts
+
+
+def block_hosts(text: str) -> dict[int, str]:
+    """For each line inside a host's content tab, the host it belongs to.
+
+    A tab (`=== "Docker"`) holds the lines below it that are indented more
+    than its marker; blank lines do not end it. Tabs whose title names no
+    host (variants such as "Configuration file") are transparent.
+    """
+    owner: dict[int, str] = {}
+    stack: list[tuple[int, str]] = []
+    for n, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            if stack and stack[-1][1]:
+                owner[n] = stack[-1][1]
+            continue
+        indent = len(line) - len(line.lstrip())
+        while stack and indent <= stack[-1][0]:
+            stack.pop()
+        tab = TAB_LINE.match(line)
+        if tab:
+            host = TAB_TO_HOST.get(tab["title"], stack[-1][1] if stack else "")
+            stack.append((len(tab["indent"]), host))
+        elif stack and stack[-1][1]:
+            owner[n] = stack[-1][1]
+    return owner
+
+
+def hidden_lines(text: str) -> set[int]:
+    """Line numbers (1-based) that sit inside an HTML comment."""
+    hidden, inside = set(), False
+    for n, line in enumerate(text.splitlines(), start=1):
+        stripped = line.strip()
+        opens = stripped.startswith("<!--") and "-->" not in stripped
+        if inside or opens:
+            hidden.add(n)
+        if opens:
+            inside = True
+        elif inside and "-->" in stripped:
+            inside = False
+    return hidden
+
+
+def page_plan(path: Path) -> tuple[tuple[str, ...], list[PlannedBlock]]:
+    """The hosts a page declares and its runnable blocks, each with its host."""
+    text = path.read_text(encoding="utf-8")
+    declared = page_hosts(text)
+    owners, hidden = block_hosts(text), hidden_lines(text)
+    plan = []
+    for block in extract_from_file(path):
+        if block.syntax not in RUNNABLE:
+            continue
+        owner = owners.get(block.lineno)
+        if owner and owner not in declared:
+            raise PageError(
+                f"{path.name}:{block.lineno}: a block in the {HOSTS[owner].tab!r} tab, "
+                f"but the page's front matter does not list host {owner!r}: it would never run")
+        plan.append(PlannedBlock(block, owner, block.lineno in hidden))
+    return declared, plan
+
+
+def blocks_per_host(path: Path) -> dict[str, int]:
+    """How many blocks a full run of the page executes on each declared host."""
+    declared, plan = page_plan(path)
+    return {h: sum(1 for p in plan if p.host in (None, h)) for h in declared}

@@ -1,0 +1,115 @@
+"""The provenance line on each page: what ran, on which hosts, when; and
+the publishing build that refuses pages that did not run (no Docker needed)."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.docs_harness import record_provenance
+
+ROOT = Path(__file__).resolve().parent.parent
+PAGE = '''\
+---
+hosts: [package, binary]
+---
+# A page
+
+```bash
+echo shared
+```
+
+=== "Linux package"
+
+    ```bash
+    systemctl restart influxdb
+    ```
+
+<!--
+```bash
+echo hidden check
+```
+-->
+'''
+
+
+@pytest.fixture
+def hook():
+    spec = importlib.util.spec_from_file_location(
+        "provenance_hook", ROOT / "scripts" / "mkdocs_provenance_hook.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    module._unverified.clear()
+    return module
+
+
+@pytest.fixture
+def page(tmp_path) -> Path:
+    path = tmp_path / "page.md"
+    path.write_text(PAGE)
+    return path
+
+
+def report(**hosts: tuple[int, int]) -> dict:
+    return {"influxd": "2.9.1", "pages": {"docs/page.md": {
+        h: {"passed": p, "failed": f, "skipped": 0, "date": "2026-11-29"}
+        for h, (p, f) in hosts.items()}}}
+
+
+def test_a_page_that_passed_on_every_host_says_what_ran_where_and_when(hook, page):
+    line = hook.provenance_line(page, "docs/page.md", report(package=(3, 0), binary=(2, 0)))
+    assert line == ("*2 commands on this page ran against InfluxDB 2.9.1 on the package and "
+                    "binary hosts on 2026-11-29.*\n")
+    assert hook._unverified == []
+
+
+def test_a_partial_or_failed_run_does_not_count_for_its_host(hook, page):
+    line = hook.provenance_line(page, "docs/page.md", report(package=(2, 0), binary=(1, 1)))
+    assert "Not run in this build" in line  # neither host ran every block and passed
+    assert sorted(hook._unverified) == ["docs/page.md[binary]", "docs/page.md[package]"]
+    line = hook.provenance_line(page, "docs/page.md", report(binary=(2, 0)))
+    assert "on the binary host on 2026-11-29. Not run on the package host yet." in line
+
+
+def test_without_a_report_the_page_says_so_plainly(hook, page):
+    assert "No test report was found" in hook.provenance_line(page, "docs/page.md", None)
+
+
+def test_a_page_without_commands_gets_no_line(hook, tmp_path):
+    plain = tmp_path / "plain.md"
+    plain.write_text("# Reference\n\nText only.\n")
+    assert hook.provenance_line(plain, "docs/plain.md", report()) is None
+
+
+def test_the_harness_merges_each_run_into_the_report(tmp_path):
+    record_provenance(tmp_path, {("docs/a.md", "binary"): {"passed": 4, "failed": 0,
+                                                            "skipped": 0}})
+    record_provenance(tmp_path, {("docs/b.md", "package"): {"passed": 1, "failed": 1,
+                                                             "skipped": 0}})
+    data = json.loads((tmp_path / "reports" / "provenance.json").read_text())
+    assert data["pages"]["docs/a.md"]["binary"]["passed"] == 4
+    assert data["pages"]["docs/b.md"]["package"]["failed"] == 1
+    assert data["influxd"] == "2.9.1"
+
+
+def test_the_publishing_build_fails_when_a_page_did_not_run(tmp_path):
+    project = tmp_path / "project"
+    for folder in ("docs", "scripts"):
+        shutil.copytree(ROOT / folder, project / folder)
+    (project / "tests").mkdir()
+    for name in ("__init__.py", "hosts.py", "page_blocks.py"):
+        shutil.copy(ROOT / "tests" / name, project / "tests" / name)
+    shutil.copy(ROOT / "mkdocs.yml", project / "mkdocs.yml")
+    proc = subprocess.run(
+        [sys.executable, "-m", "mkdocs", "build", "--strict", "--site-dir", str(tmp_path / "s")],
+        cwd=project, capture_output=True, text=True,
+        env={**os.environ, "NO_MKDOCS_2_WARNING": "1", "RUNBOOK_REQUIRE_TESTED": "1"})
+    assert proc.returncode != 0
+    assert "did not pass on every host they declare: docs/ca-signed.md[binary]" in proc.stderr
