@@ -4,8 +4,13 @@
 #   scripts/install-deps.sh browser  also Debian's chromium for the site test
 set -euo pipefail
 here=$(dirname "$0")
-pkgs=(docker.io debootstrap pkg-config openssl curl ca-certificates git make python3-venv)
-[[ ${1:-} == browser ]] && pkgs+=(chromium)
+# debian-archive-keyring: debootstrap verifies bookworm with it (on Ubuntu too).
+pkgs=(debootstrap debian-archive-keyring pkg-config openssl curl ca-certificates git make python3-venv)
+# A machine that already has a Docker engine (docker-ce, moby) keeps it:
+# Debian's docker.io would conflict with it.
+command -v dockerd >/dev/null || pkgs+=(docker.io)
+# RUNBOOK_CHROMIUM names a Chromium-based browser that is already installed.
+[[ ${1:-} == browser && -z ${RUNBOOK_CHROMIUM:-} ]] && pkgs+=(chromium)
 "$here/apt-install.sh" "${pkgs[@]}"
 for tool in go cargo; do
   command -v "$tool" >/dev/null || {

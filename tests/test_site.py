@@ -17,7 +17,9 @@ import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
 SCREENSHOTS = ROOT / "reports" / "screenshots"
-CHROMIUM = "/usr/bin/chromium"
+# Debian's chromium by default; RUNBOOK_CHROMIUM names another Chromium-based
+# browser (GitHub's runners ship Google Chrome).
+CHROMIUM = os.environ.get("RUNBOOK_CHROMIUM", "/usr/bin/chromium")
 
 
 def mkdocs_build(project: Path, site: Path) -> subprocess.CompletedProcess:
