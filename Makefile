@@ -35,6 +35,7 @@ images: engine
 lint: $(STAMP)
 	$(BIN)/ruff check runbook tests scripts
 	$(BIN)/mypy
+	@scripts/actionlint.sh
 
 test-unit: $(STAMP)
 	$(BIN)/pytest tests -m "not server and not browser" -q
