@@ -459,3 +459,17 @@ def down() -> None:
 
     removed = remove()
     click.echo("Removed: " + ", ".join(removed) if removed else "Nothing to remove.")
+
+
+def _load_command_modules() -> None:
+    """Import runbook/commands/*.py: each registers its own commands on `cli`."""
+    import importlib
+    import pkgutil
+
+    from runbook import commands
+
+    for info in sorted(pkgutil.iter_modules(commands.__path__), key=lambda i: i.name):
+        importlib.import_module(f"{commands.__name__}.{info.name}")
+
+
+_load_command_modules()

@@ -25,7 +25,12 @@ base_packages=ca-certificates,openssl,curl,jq,procps,iproute2,python3,python3-cf
 base_tag="$IMAGE_NAME-base:$DEBIAN_SUITE-$(printf '%s' "$base_packages" | sha256sum | cut -c1-12)"
 
 # The final tag depends on every input: versions, packages, Dockerfile, entrypoint.
-inputs_hash=$(cat "$here/versions.env" "$here/image/Dockerfile" "$here/image/Dockerfile.official" "$here/image/entrypoint.sh" <(echo "$base_tag") | sha256sum | cut -c1-12)
+# Only the versions.env lines the image is built from: pins of tools the
+# image does not contain (nfpm, actionlint, pebble, ansible) must not rebuild it.
+image_versions() {
+  grep -E '^(INFLUXD_VERSION|INFLUX_CLI_VERSION|TELEGRAF_VERSION|TELEGRAF_PLUGINS|PKG_CONFIG_WRAPPER_VERSION|DEBIAN_SUITE|IMAGE_NAME)=' "$here/versions.env"
+}
+inputs_hash=$(cat <(image_versions) "$here/image/Dockerfile" "$here/image/Dockerfile.official" "$here/image/entrypoint.sh" <(echo "$base_tag") | sha256sum | cut -c1-12)
 image_tag="$IMAGE_NAME:$inputs_hash"
 
 image_exists() { docker image inspect "$1" >/dev/null 2>&1; }
