@@ -31,10 +31,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+import yaml
 from pytest_codeblocks.main import CodeBlock
 
 from tests import host_binary, page_blocks
+from tests.expected_output import output_matches
 from tests.hosts import HOSTS, HostKind, HostNotReady
+from tests.update_expected import rewrite_expected
 
 ROOT = Path(__file__).resolve().parent.parent
 SESSION_ENV = "RUNBOOK_TEST_SESSION"
@@ -48,6 +51,8 @@ EXTRA_HOSTS = {
     "eu.influxdb.example.test": "127.0.0.2",
     "us.influxdb.example.test": "127.0.0.3",
 }
+# tests/journey.yml: the guide in nav order on one host per install method.
+JOURNEY_FILE = "journey.yml"
 # Placeholders an operator replaces; the harness replaces them at collection.
 PLACEHOLDERS = {"NUMBER_OF_DAYS": "365"}
 
@@ -65,6 +70,9 @@ def _docker():
 def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addini("runbook_pages", type="linelist", default=["docs"],
                   help="folders whose .md pages the docs harness runs")
+    parser.addoption("--update-expected", action="store_true", default=False,
+                     help="rewrite expected-output blocks that no longer match from this run "
+                          "(review with git diff docs/)")
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -72,6 +80,8 @@ def pytest_configure(config: pytest.Config) -> None:
     if _is_controller(config):
         config.pluginmanager.register(Timings(), "runbook-docs-timings")
     config.addinivalue_line("markers", "timeout(seconds): per-block time limit")
+    config.addinivalue_line("markers", "exit_code(n): the block must exit with status n "
+                                       "(a command that fails on purpose)")
     # A page's blocks share one host, in order: under xdist they must stay on
     # one worker. `-n 2` alone means `--dist load`, which splits them.
     if getattr(config.option, "dist", "no") == "load":
@@ -107,6 +117,8 @@ class HostCollector:
         self.kind = kind
 
     def pytest_collect_file(self, file_path: Path, parent: pytest.Collector):
+        if file_path.name == JOURNEY_FILE and file_path.parent == parent.config.rootpath / "tests":
+            return self._journey(file_path, parent)
         roots = [parent.config.rootpath / d for d in parent.config.getini("runbook_pages")]
         if file_path.suffix != ".md" or not any(r in file_path.parents for r in roots):
             return None
@@ -116,6 +128,17 @@ class HostCollector:
         return RunbookPage.from_parent(parent, path=file_path, host=self.kind,
                                        name=f"{file_path.name}[{self.kind.name}]",
                                        nodeid=f"{rel}[{self.kind.name}]")
+
+
+    def _journey(self, file_path: Path, parent: pytest.Collector):
+        spec = yaml.safe_load(file_path.read_text(encoding="utf-8"))
+        if self.kind.name not in spec["hosts"]:
+            return None
+        rel = file_path.relative_to(parent.config.rootpath).as_posix()
+        return JourneyRun.from_parent(parent, path=file_path, host=self.kind,
+                                      section=spec["section"],
+                                      name=f"{file_path.name}[{self.kind.name}]",
+                                      nodeid=f"{rel}[{self.kind.name}]")
 
 
 def page_hosts(text: str) -> tuple[str, ...]:
@@ -290,17 +313,20 @@ class RunbookPage(pytest.File):
         except page_blocks.PageError as e:
             raise pytest.UsageError(f"docs harness: {e}") from None
         for planned in plan:
-            if planned.host not in (None, self.host.name):
-                continue
-            block = planned.block
-            for placeholder, value in PLACEHOLDERS.items():
-                block.code = block.code.replace(placeholder, value)
-            item = PageBlock.from_parent(self, name=f"line {block.lineno}", block=block)
-            item.hidden = planned.hidden
-            item.user_properties.append(("hidden", item.hidden))
-            for mark in block.marks:
-                item.add_marker(eval(mark, {"sys": sys, "pytest": pytest}))  # noqa: S307
-            yield item
+            if planned.host in (None, self.host.name):
+                yield self._item(planned, self.path, f"line {planned.block.lineno}")
+
+    def _item(self, planned: page_blocks.PlannedBlock, page: Path, name: str) -> PageBlock:
+        block = planned.block
+        for placeholder, value in PLACEHOLDERS.items():
+            block.code = block.code.replace(placeholder, value)
+        item = PageBlock.from_parent(self, name=name, block=block)
+        item.page = page
+        item.hidden = planned.hidden
+        item.user_properties.append(("hidden", item.hidden))
+        for mark in block.marks:
+            item.add_marker(eval(mark, {"sys": sys, "pytest": pytest}))  # noqa: S307
+        return item
 
     def setup(self) -> None:
         image = host_image(self.host)
@@ -350,8 +376,39 @@ class RunbookPage(pytest.File):
         return self.host.impl().log_tail(self.container, lines)
 
 
+class JourneyRun(RunbookPage):
+    """Every page of a nav section, in nav order, on ONE fresh host, as a
+    reader follows the site: hidden set-up blocks are off (a reader has none),
+    hidden checks still run. Ids: `tests/journey.yml[package]::configure.md::line N`."""
+
+    def __init__(self, *, section: str, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.section = section
+
+    def collect(self):
+        try:
+            pages = page_blocks.journey_pages(self.config.rootpath / "mkdocs.yml", self.section)
+            plans = [(page, page_blocks.page_plan(page)) for page in pages]
+        except page_blocks.PageError as e:
+            raise pytest.UsageError(f"docs harness: journey: {e}") from None
+        for page, (declared, plan) in plans:
+            if self.host.name not in declared:
+                continue
+            for planned in plan:
+                if planned.host not in (None, self.host.name):
+                    continue
+                item = self._item(planned, page, f"{page.name}::line {planned.block.lineno}")
+                if page_blocks.is_setup(planned):
+                    item.add_marker(pytest.mark.skip(reason=JOURNEY_SETUP_OFF))
+                yield item
+
+
+JOURNEY_SETUP_OFF = "journey: hidden set-up is off (a reader has none)"
+
+
 class PageBlock(pytest.Item):
     hidden = False
+    page: Path
 
     def __init__(self, *, block: CodeBlock, **kwargs) -> None:
         super().__init__(**kwargs)
@@ -362,15 +419,24 @@ class PageBlock(pytest.Item):
         mark = self.get_closest_marker("timeout")
         timeout = int(mark.args[0]) if mark and mark.args else DEFAULT_BLOCK_TIMEOUT
         result = page.run(self.block, timeout)
-        if result.exit_code != 0:
-            why = "timed out" if result.exit_code in (124, 137) else f"exit code {result.exit_code}"
+        wanted = self.get_closest_marker("exit_code")
+        want_code = int(wanted.args[0]) if wanted else 0
+        if result.exit_code in (124, 137) and want_code not in (124, 137):
+            raise BlockFailed(self._report("timed out", result, page.log_tail()))
+        if result.exit_code != want_code:
+            why = f"exit code {result.exit_code}" + (f", expected {want_code}" if wanted else "")
             raise BlockFailed(self._report(why, result, page.log_tail()))
         expected = self.block.expected_output
         if expected is not None:
             got = result.stdout
             if self.block.expected_output_ignore_whitespace:
-                expected, got = re.sub(r"\s+", "", expected), re.sub(r"\s+", "", got)
-            if expected != got:
+                same = re.sub(r"\s+", "", expected) == re.sub(r"\s+", "", got)
+            else:
+                same = output_matches(expected, got)
+            if not same and self.config.getoption("update_expected"):
+                rewrite_expected(self.page, self.block.lineno, got)
+                self.user_properties.append(("updated_expected", True))
+            elif not same:
                 raise BlockFailed(
                     self._report("stdout differs from the expected output", result, "")
                     + f"\n--- expected stdout ---\n{self.block.expected_output}"
@@ -379,7 +445,9 @@ class PageBlock(pytest.Item):
     def _report(self, why: str, result: BlockResult, log: str) -> str:
         kind = "hidden check" if self.hidden else "block"
         host = self.parent.host.name  # type: ignore[attr-defined]
-        where = f"{self.path.relative_to(self.config.rootpath)}:{self.block.lineno} [{host}]"
+        where = f"{self.page.relative_to(self.config.rootpath)}:{self.block.lineno} [{host}]"
+        if isinstance(self.parent, JourneyRun):
+            where = f"journey: {where}"
         parts = [
             f"{where}: {kind} failed: {why}",
             f"--- {self.block.syntax} ---\n{self.block.code.rstrip()}",
@@ -396,4 +464,4 @@ class PageBlock(pytest.Item):
         return super().repr_failure(excinfo)
 
     def reportinfo(self):
-        return self.path, self.block.lineno - 1, f"{self.parent.name}::{self.name}"
+        return self.page, self.block.lineno - 1, f"{self.parent.name}::{self.name}"

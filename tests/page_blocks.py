@@ -33,9 +33,7 @@ class PlannedBlock:
 
 def page_hosts(text: str) -> tuple[str, ...]:
     """The host kinds a page declares in its front matter (`hosts: [...]`)."""
-    match = re.match(r"---\n(.*?)\n---\n", text, flags=re.S)
-    meta = (yaml.safe_load(match.group(1)) or {}) if match else {}
-    hosts = tuple(meta.get("hosts") or DEFAULT_HOSTS)
+    hosts = tuple(page_meta(text).get("hosts") or DEFAULT_HOSTS)
     unknown = [h for h in hosts if h not in HOSTS]
     if unknown:
         raise PageError(f"unknown host kind(s) {unknown} in front matter; known: {sorted(HOSTS)}")
@@ -105,3 +103,39 @@ def blocks_per_host(path: Path) -> dict[str, int]:
     """How many blocks a full run of the page executes on each declared host."""
     declared, plan = page_plan(path)
     return {h: sum(1 for p in plan if p.host in (None, h)) for h in declared}
+
+
+SETUP_PREFIX = "# Hidden set-up"
+
+
+def is_setup(planned: PlannedBlock) -> bool:
+    """A hidden block that prepares the host (its first line says
+    `# Hidden set-up`), as opposed to a hidden check. The journey runs
+    without them: a reader has no hidden help."""
+    first = planned.block.code.lstrip().splitlines()[:1]
+    return planned.hidden and bool(first) and first[0].startswith(SETUP_PREFIX)
+
+
+def page_meta(text: str) -> dict:
+    match = re.match(r"---\n(.*?)\n---\n", text, flags=re.S)
+    return (yaml.safe_load(match.group(1)) or {}) if match else {}
+
+
+def journey_pages(mkdocs_yml: Path, section: str) -> list[Path]:
+    """The pages of one nav section, in nav order, that have runnable blocks
+    and do not opt out with `journey: false` in their front matter."""
+    nav = yaml.safe_load(mkdocs_yml.read_text(encoding="utf-8"))["nav"]
+    entries = next((list(e.values())[0] for e in nav
+                    if isinstance(e, dict) and section in e), None)
+    if entries is None:
+        raise PageError(f"mkdocs.yml has no nav section {section!r}")
+    docs = mkdocs_yml.parent / "docs"
+    pages = []
+    for entry in entries:
+        path = docs / (list(entry.values())[0] if isinstance(entry, dict) else entry)
+        text = path.read_text(encoding="utf-8")
+        if page_meta(text).get("journey", True) is False:
+            continue
+        if page_plan(path)[1]:
+            pages.append(path)
+    return pages

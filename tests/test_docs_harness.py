@@ -127,3 +127,29 @@ def test_codeblocks_flag_runs_nothing_on_this_machine(pytester, monkeypatch, tmp
     assert "--codeblocks is ignored here" in result.stdout.str()
     assert not marker.exists()
     assert leftover(session) == []
+
+
+def test_update_expected_rewrites_stale_output_and_keeps_matching_wildcards(pytester, monkeypatch):
+    result, session = run_pages(pytester, monkeypatch, "outdated_output.md")
+    result.assert_outcomes(failed=1, passed=1)  # stale output fails; exit_code(3) passes
+    result, _ = run_pages(pytester, monkeypatch, "outdated_output.md",
+                          args=("--update-expected",))
+    result.assert_outcomes(passed=2)
+    page = (pytester.path / "outdated_output.md").read_text()
+    assert "```text\nversion ...\nstatus: new\n```" in page
+    assert "status: old" not in page
+    result = pytester.runpytest_subprocess(  # a plain run of the rewritten page now passes
+        "-p", "tests.docs_harness", "-p", "no:cacheprovider", "outdated_output.md")
+    result.assert_outcomes(passed=2)
+    assert leftover(session) == []
+
+
+def test_a_block_that_must_fail_fails_the_page_when_it_succeeds(pytester, monkeypatch):
+    (pytester.path / "must_fail.md").write_text(
+        "# p\n\n<!--pytest.mark.exit_code(60)-->\n\n```bash\ntrue\n```\n")
+    _, session = run_pages(pytester, monkeypatch)
+    result = pytester.runpytest_subprocess("-p", "tests.docs_harness", "-p", "no:cacheprovider",
+                                           "must_fail.md")
+    result.assert_outcomes(failed=1)
+    assert "exit code 0, expected 60" in result.stdout.str()
+    assert leftover(session) == []
