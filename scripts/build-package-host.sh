@@ -75,11 +75,13 @@ mapfile -t debs < <("$here/scripts/build-deb.sh")
 [[ ${#debs[@]} -eq 2 && -f ${debs[0]} && -f ${debs[1]} ]] || die "scripts/build-deb.sh gave no .debs"
 "$here/scripts/build-binaries.sh" telegraf
 telegraf=$cache/bin/telegraf-$TELEGRAF_VERSION
+# Pebble and pebble-challtestsrv for the ACME page (stand-in for a public CA).
+mapfile -t pebble_bins < <("$here/scripts/build-pebble.sh")
 
 # The systemd stage depends on the base, the Dockerfile and telegraf; the
 # final image also on the .debs (their cache folder is a hash of their inputs)
 # and on this script.
-stage_hash=$(cat <(echo "$base_tag $TELEGRAF_VERSION") "$here/image/package-host/Dockerfile" | sha256sum | cut -c1-12)
+stage_hash=$(cat <(echo "$base_tag $TELEGRAF_VERSION $PEBBLE_VERSION") "$here/image/package-host/Dockerfile" | sha256sum | cut -c1-12)
 stage_tag=$name:systemd-$stage_hash
 final_hash=$(cat <(echo "$stage_tag ${debs[*]}") "$here/scripts/build-package-host.sh" | sha256sum | cut -c1-12)
 final_tag=$name:$final_hash
@@ -95,10 +97,12 @@ fi
 if image_exists "$stage_tag"; then
   say "systemd stage $stage_tag: cached"
 else
-  say "systemd stage: docker build $stage_tag (apt-get: systemd, systemd-sysv, dbus)"
+  say "systemd stage: docker build $stage_tag (apt-get: systemd, systemd-sysv, dbus, certbot)"
   ctx=$(mktemp -d)
   trap 'rm -rf "$ctx"' EXIT
   cp "$telegraf" "$ctx/telegraf"
+  cp "${pebble_bins[0]}" "$ctx/pebble"
+  cp "${pebble_bins[1]}" "$ctx/pebble-challtestsrv"
   docker build -q -f "$here/image/package-host/Dockerfile" --build-arg "BASE=$base_tag" \
     -t "$stage_tag" "$ctx" >/dev/null 2>"$ctx/build.log" \
     || { cat "$ctx/build.log" >&2; die "docker build of the systemd stage failed (messages above)"; }
