@@ -1,0 +1,150 @@
+"""What a live TLS server offers, seen by a client that offers one thing at a time.
+
+Versions and TLS 1.2 cipher suites come from runbook.probe; key-exchange
+curves are tried one group per handshake (Python's set_ecdh_curve sets the
+only group OpenSSL offers). A server that cannot be graded (nothing listens,
+plain HTTP, silence) is a NotGradable error: bad input, exit 2.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import socket
+import ssl
+from dataclasses import asdict, dataclass, field
+
+from runbook.client import tls_context
+from runbook.errors import EXIT_USAGE, ProbeError
+from runbook.probe import (
+    VERSIONS,
+    Target,
+    _permissive_context,
+    handshake,
+    tls12_ciphers_accepted,
+    try_version,
+    verify,
+)
+
+CURVES = ("X25519", "prime256v1", "secp384r1", "secp521r1", "X448")
+
+
+class NotGradable(ProbeError):
+    """No TLS server to grade at that address: nothing listens, plain HTTP, or silence."""
+
+    exit_code = EXIT_USAGE
+
+
+@dataclass
+class CertificateFacts:
+    key_type: str  # "rsa", "ecdsa" or the key's class name
+    key_bits: int
+    curve: str | None  # OpenSSL name of an ECDSA key's curve
+    signature: str  # e.g. sha256WithRSAEncryption
+    lifespan_days: int
+    subject: str
+
+
+@dataclass
+class Scan:
+    url: str
+    versions: list[str] = field(default_factory=list)  # accepted, oldest first
+    ciphers: list[str] = field(default_factory=list)  # TLS 1.2 and below
+    tls13_suite: str | None = None  # negotiated with OpenSSL's default offer
+    curves: list[str] = field(default_factory=list)
+    certificate: CertificateFacts | None = None
+    verify_error: str | None = None  # None: chain and name verified
+
+    def as_dict(self) -> dict[str, object]:
+        return asdict(self)
+
+
+def _certificate_facts(der: bytes) -> CertificateFacts:
+    from cryptography import x509
+    from cryptography.hazmat.primitives.asymmetric import ec, rsa
+
+    from runbook.certs import not_after, not_before
+
+    cert = x509.load_der_x509_certificate(der)
+    key = cert.public_key()
+    curve = None
+    if isinstance(key, rsa.RSAPublicKey):
+        kind, bits = "rsa", key.key_size
+    elif isinstance(key, ec.EllipticCurvePublicKey):
+        kind, bits = "ecdsa", key.key_size
+        curve = {"secp256r1": "prime256v1"}.get(key.curve.name, key.curve.name)
+    else:
+        kind, bits = type(key).__name__.lstrip("_").replace("PublicKey", "").lower(), 0
+    signature = getattr(cert.signature_algorithm_oid, "_name", None) or \
+        cert.signature_algorithm_oid.dotted_string
+    return CertificateFacts(kind, bits, curve, signature,
+                            (not_after(cert) - not_before(cert)).days,
+                            cert.subject.rfc4514_string())
+
+
+def _serves_plain_http(target: Target, timeout: float) -> bool:
+    """Whether the port answers an HTTP request in clear (influxd with TLS off)."""
+    with contextlib.suppress(OSError), \
+            socket.create_connection((target.host, target.port), timeout=timeout) as sock:
+        sock.sendall(f"GET /health HTTP/1.0\r\nHost: {target.host}\r\n\r\n".encode())
+        return sock.recv(16).startswith(b"HTTP/")
+    return False
+
+
+def _first_handshake(target: Target, timeout: float, scan: Scan) -> None:
+    try:
+        with handshake(target, _permissive_context(), timeout) as tls:
+            der = tls.getpeercert(binary_form=True)
+    except ProbeError as exc:
+        raise NotGradable(exc.message, fix=exc.fix, **exc.context) from None
+    except (ssl.SSLError, OSError) as exc:
+        reason = getattr(exc, "reason", None) or exc
+        if _serves_plain_http(target, timeout):
+            raise NotGradable(
+                f"{target.host}:{target.port} serves plain HTTP, not TLS ({reason})",
+                fix="give the port of a TLS influxd, or enable TLS: set both tls-cert and "
+                    "tls-key", host=target.host, port=target.port) from None
+        raise NotGradable(f"no TLS handshake with {target.host}:{target.port}: {reason}",
+                          fix="is this port serving TLS? try: curl -v https://HOST:PORT/health",
+                          host=target.host, port=target.port) from None
+    if der:
+        scan.certificate = _certificate_facts(der)
+
+
+def curve_accepted(target: Target, curve: str, version: ssl.TLSVersion,
+                   timeout: float) -> bool:
+    """Whether a handshake offering only `curve` (ECDHE suites only) completes."""
+    ctx = _permissive_context(version, "ECDHE:@SECLEVEL=0")
+    ctx.set_ecdh_curve(curve)
+    try:
+        with handshake(target, ctx, timeout):
+            return True
+    except (ssl.SSLError, OSError):
+        return False
+
+
+def _tls13_suite(target: Target, timeout: float) -> str | None:
+    try:
+        with handshake(target, _permissive_context(ssl.TLSVersion.TLSv1_3), timeout) as tls:
+            cipher = tls.cipher()
+            return cipher[0] if cipher else None
+    except (ssl.SSLError, OSError):
+        return None
+
+
+def scan(url: str, *, ca_file: str | None = None, timeout: float = 5.0) -> Scan:
+    """Everything a grade needs; each network step is bounded by `timeout`."""
+    target = Target.from_url(url)
+    verifying = tls_context(ca_file)  # a bad CA file fails before any connection
+    result = Scan(url=url)
+    _first_handshake(target, timeout, result)
+    try:
+        result.versions = [v for v in VERSIONS if try_version(target, v, timeout) == "accepted"]
+        result.ciphers = tls12_ciphers_accepted(target, timeout)
+        if "TLSv1.3" in result.versions:
+            result.tls13_suite = _tls13_suite(target, timeout)
+        newest = VERSIONS[result.versions[-1]] if result.versions else ssl.TLSVersion.TLSv1_2
+        result.curves = [c for c in CURVES if curve_accepted(target, c, newest, timeout)]
+        result.verify_error = verify(target, verifying, timeout)
+    except ProbeError as exc:  # the server went silent or away half-way
+        raise NotGradable(exc.message, fix=exc.fix, **exc.context) from None
+    return result
