@@ -135,7 +135,10 @@ def _certificate(scan: Scan, p: Profile) -> list[Deviation]:
 
 def _notes(scan: Scan, p: Profile) -> list[str]:
     notes = []
-    if "X25519" in p.curves and "X25519" not in scan.curves:
+    if scan.untested_curves:
+        notes.append(f"curves not tried (this machine's openssl cannot offer them): "
+                     f"{', '.join(scan.untested_curves)}")
+    if "X25519" in p.curves and "X25519" not in scan.curves + scan.untested_curves:
         notes.append(f"X25519, the profile's first curve, is not offered ({NOT_CONFIGURABLE}: "
                      f"{INFLUXD_CURVES}); clients that send an X25519 key share first need a "
                      "HelloRetryRequest")
