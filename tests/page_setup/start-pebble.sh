@@ -1,0 +1,75 @@
+#!/usr/bin/env bash
+# Hidden set-up for the ACME page: Pebble, Let's Encrypt's test ACME server,
+# stands in for a public CA on this host. It leaves the host as a reader's
+# server is with Let's Encrypt:
+#   - the ACME directory https://localhost:14000/dir answers over HTTPS that
+#     the system trust store verifies (Pebble's own API certificate comes from
+#     a throwaway local CA made here, added to the store);
+#   - the CA that signs the certificates Pebble issues is trusted by the
+#     system store, as ISRG Root X1 is on a real server. Pebble makes a new
+#     root at every start: it is fetched from the management port
+#     (https://localhost:15000/roots/0), never shipped;
+#   - Pebble validates HTTP-01 on port 80, as Let's Encrypt does, and finds
+#     names through this host's resolver (/etc/hosts: influxdb.example.test
+#     is 127.0.0.1);
+#   - pebble-challtestsrv answers DNS on 127.0.0.1:8053 for DNS-01 (Pebble
+#     asks it only for TXT records of names it is given).
+# Deterministic for tests: no validation sleep, no nonce rejection, no reuse
+# of earlier authorisations (every renewal is validated again), and one
+# profile only: Pebble picks a random profile for an order that names none
+# (certbot 2.1 cannot name one). That profile is `shortlived` (6 days): a
+# certificate is then always within certbot's 30-day renewal window, so the
+# timer's plain `certbot renew` really renews, as it would 30 days before a
+# Let's Encrypt certificate expires.
+# Runs both as transient systemd units (pebble, pebble-challtestsrv), so
+# nothing keeps the caller's output open. Prints the directory URL.
+set -euo pipefail
+dir=/etc/pebble
+mkdir -p "$dir"
+
+# Pebble's API certificate (the one its HTTPS endpoints present), from a
+# local CA that the system store then trusts.
+if [[ ! -f $dir/api.crt ]]; then
+  runbook certs ca --out "$dir" --name api-ca --common-name "Pebble API test CA" >/dev/null
+  runbook certs issue --ca-cert "$dir/api-ca.crt" --ca-key "$dir/api-ca.key" --out "$dir" \
+    --name api --san localhost --san 127.0.0.1 >/dev/null
+  cp "$dir/api-ca.crt" /usr/local/share/ca-certificates/pebble-api-ca.crt
+fi
+
+cat > "$dir/pebble.json" <<JSON
+{
+  "pebble": {
+    "listenAddress": "127.0.0.1:14000",
+    "managementListenAddress": "127.0.0.1:15000",
+    "certificate": "$dir/api.crt",
+    "privateKey": "$dir/api.key",
+    "httpPort": 80,
+    "tlsPort": 443,
+    "ocspResponderURL": "",
+    "externalAccountBindingRequired": false,
+    "retryAfter": {"authz": 1, "order": 1},
+    "keyAlgorithm": "ecdsa",
+    "profiles": {
+      "shortlived": {"description": "6 days", "validityPeriod": 518400}
+    }
+  }
+}
+JSON
+
+systemctl stop pebble pebble-challtestsrv 2>/dev/null || true
+systemctl reset-failed pebble pebble-challtestsrv 2>/dev/null || true
+systemd-run --quiet --unit pebble-challtestsrv /usr/local/bin/pebble-challtestsrv \
+  -defaultIPv4 127.0.0.1 -defaultIPv6 "" -dnsserver 127.0.0.1:8053 \
+  -http01 "" -https01 "" -tlsalpn01 "" -doh "" -management 127.0.0.1:8055
+systemd-run --quiet --unit pebble \
+  --setenv PEBBLE_VA_NOSLEEP=1 --setenv PEBBLE_WFE_NONCEREJECT=0 --setenv PEBBLE_AUTHZREUSE=0 \
+  /usr/local/bin/pebble -config "$dir/pebble.json" -dnsserver 127.0.0.1:8053
+
+update-ca-certificates >/dev/null 2>&1
+# Pebble answers once it listens; the new root comes from its management port.
+curl --silent --show-error --fail --retry 30 --retry-delay 1 --retry-all-errors \
+  -o /dev/null https://localhost:14000/dir
+curl --silent --show-error --fail -o /usr/local/share/ca-certificates/pebble-root.crt \
+  https://localhost:15000/roots/0
+update-ca-certificates --fresh >/dev/null 2>&1
+echo https://localhost:14000/dir
