@@ -6,6 +6,8 @@ set -euo pipefail
 here=$(dirname "$0")
 # debian-archive-keyring: debootstrap verifies bookworm with it (on Ubuntu too).
 pkgs=(debootstrap debian-archive-keyring pkg-config openssl curl ca-certificates git make python3-venv)
+# The trust matrix's clients with other TLS stacks: gnutls-cli (GnuTLS), tstclnt/certutil (NSS).
+pkgs+=(gnutls-bin libnss3-tools)
 # A machine that already has a Docker engine (docker-ce, moby) keeps it:
 # Debian's docker.io would conflict with it.
 command -v dockerd >/dev/null || pkgs+=(docker.io)
