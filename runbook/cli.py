@@ -325,14 +325,18 @@ def check(cert_path: Path, key_path: Path, host: str | None, ca_path: Path | Non
 @click.option("--ciphers", is_flag=True, help="Also list each TLS 1.2 cipher accepted.")
 @click.option("--timeout", type=click.FloatRange(0.1, 600), default=5.0, show_default=True,
               help="Seconds for each network step (connect, handshake, read).")
+@click.option("--compare-files", "compare_files", metavar="CERT",
+              help="Also compare the served certificate with the one in CERT (renewed on "
+                   "disk but not served: exit 1).")
 @click.option("--json", "as_json", is_flag=True)
 def probe(url: str, ca_file: str | None, server_name: str | None, ciphers: bool,
-          timeout: float, as_json: bool) -> None:
+          timeout: float, compare_files: str | None, as_json: bool) -> None:
     """What the server at URL negotiates, accepts, refuses and proves."""
     from runbook.probe import probe as run_probe
 
     result = run_probe(url, ca_file=ca_file, server_name=server_name, ciphers=ciphers,
-                       timeout=timeout)
+                       timeout=timeout, compare_files=compare_files)
+    stale = bool(result.compared.get("finding"))
     if as_json:
         click.echo(json.dumps(result.as_dict(), indent=2))
     else:
@@ -346,7 +350,15 @@ def probe(url: str, ca_file: str | None, server_name: str | None, ciphers: bool,
         click.echo(f"plain HTTP refused: {'yes' if result.plain_http_refused else 'NO'}")
         if ciphers:
             click.echo("TLS 1.2 ciphers accepted: " + ", ".join(result.tls12_ciphers))
-    sys.exit(EXIT_OK if result.verified else EXIT_FAILED)
+        if result.compared:
+            c = result.compared
+            finding: Any = c["finding"]
+            if finding:
+                click.echo(f"{finding['severity'].upper()} [{finding['id']}] {finding['message']}")
+                click.echo(f"  fix: {finding['fix']}")
+            else:
+                click.echo(f"served certificate = {c['file']} (serial {c['served_serial']})")
+    sys.exit(EXIT_OK if result.verified and not stale else EXIT_FAILED)
 
 
 # --- telegraf ---------------------------------------------------------------

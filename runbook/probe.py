@@ -81,6 +81,8 @@ class ProbeResult:
     verify_error: str | None = None
     plain_http_refused: bool | None = None
     tls12_ciphers: list[str] = field(default_factory=list)
+    # --compare-files: the served leaf against a file's ({} when not asked)
+    compared: dict[str, object] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, object]:
         return asdict(self)
@@ -202,8 +204,74 @@ def _describe_cert(der: bytes) -> dict[str, object]:
                 "error": f"the server's certificate cannot be parsed: {exc}"}
 
 
+def served_leaf(url: str, *, ca_file: str | None = None, server_name: str | None = None,
+                timeout: float = DEFAULT_TIMEOUT) -> bytes:
+    """The DER of the certificate the server at `url` presents, over a handshake
+    verified (chain and name) against `ca_file` or the system store."""
+    target = Target.from_url(url, server_name)
+    try:
+        with handshake(target, tls_context(ca_file), timeout) as tls:
+            der = tls.getpeercert(binary_form=True)
+    except ssl.SSLCertVerificationError as exc:
+        raise ProbeError(f"{target.host}:{target.port} does not verify as "
+                         f"{target.server_name}: {exc.verify_message or exc}",
+                         fix="check the chain and the name (runbook probe URL)",
+                         host=target.host, port=target.port) from None
+    except (ssl.SSLError, OSError) as exc:
+        raise ProbeError(f"no TLS handshake with {target.host}:{target.port}: "
+                         f"{getattr(exc, 'reason', None) or exc}",
+                         fix="is influxd running with TLS there? (ss -ltnp | grep 8086)",
+                         host=target.host, port=target.port) from exc
+    if not der:
+        raise ProbeError(f"{target.host}:{target.port} presented no certificate",
+                         host=target.host, port=target.port)
+    return der
+
+
+def compare_with_file(served_der: bytes, cert_path: str) -> dict[str, object]:
+    """The served leaf against the first certificate in `cert_path`: serials,
+    validity and, when they differ, the finding (served-cert-older when the
+    file's is newer: renewed on disk, influxd not restarted)."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes
+
+    from runbook.certs import not_after, not_before
+    from runbook.findings import ERROR, Finding
+    from runbook.pem import load_certificates
+
+    on_disk = load_certificates(cert_path)[0]
+    served = x509.load_der_x509_certificate(served_der)
+    finding = None
+    if served.fingerprint(hashes.SHA256()) != on_disk.fingerprint(hashes.SHA256()):
+        # Issued earlier, or (same second) expiring earlier: what a renewal replaces.
+        older = (not_before(served), not_after(served)) < (not_before(on_disk),
+                                                            not_after(on_disk))
+        what = (f"influxd serves an older certificate (serial {served.serial_number:X}, "
+                f"expires {not_after(served):%Y-%m-%d %H:%M} UTC) than {cert_path} (serial "
+                f"{on_disk.serial_number:X}, expires {not_after(on_disk):%Y-%m-%d %H:%M} UTC)")
+        if older:
+            finding = Finding("served-cert-older", ERROR,
+                              what + ": it was renewed on disk, and influxd, which reads its "
+                              "certificate only at start, was not restarted",
+                              "restart influxd (systemctl restart influxdb); let a certbot "
+                              "deploy hook restart it at every renewal (runbook deploy-hook)")
+        else:
+            finding = Finding("served-cert-differs", ERROR,
+                              f"influxd serves a certificate (serial {served.serial_number:X}) "
+                              f"other than the one in {cert_path} (serial "
+                              f"{on_disk.serial_number:X}), and not an older one",
+                              "check which file tls-cert names (influxd print-config --key-name "
+                              "tls-cert) and compare against that one")
+    return {"file": str(cert_path), "served_serial": f"{served.serial_number:X}",
+            "file_serial": f"{on_disk.serial_number:X}",
+            "served_not_after": not_after(served).isoformat(),
+            "file_not_after": not_after(on_disk).isoformat(),
+            "finding": finding.as_dict() if finding else None}
+
+
 def probe(url: str, *, ca_file: str | None = None, server_name: str | None = None,
-          ciphers: bool = False, timeout: float = DEFAULT_TIMEOUT) -> ProbeResult:
+          ciphers: bool = False, timeout: float = DEFAULT_TIMEOUT,
+          compare_files: str | None = None) -> ProbeResult:
     """Everything `runbook probe` reports about the server at `url`.
 
     Every network step has `timeout` seconds; a server that stays silent ends
@@ -213,6 +281,10 @@ def probe(url: str, *, ca_file: str | None = None, server_name: str | None = Non
         raise UsageError(f"timeout {timeout!r} is out of range", fix="give 0.1 to 600 seconds")
     target = Target.from_url(url, server_name)
     verifying = tls_context(ca_file)  # a bad CA file fails before any connection
+    if compare_files is not None:  # so does a bad certificate file
+        from runbook.pem import load_certificates
+
+        load_certificates(compare_files)
     result = ProbeResult(url=url)
     try:
         with handshake(target, _permissive_context(), timeout) as tls:
@@ -222,6 +294,8 @@ def probe(url: str, *, ca_file: str | None = None, server_name: str | None = Non
             der = tls.getpeercert(binary_form=True)
             if der:
                 result.certificate = _describe_cert(der)
+                if compare_files is not None:
+                    result.compared = compare_with_file(der, compare_files)
     except (ssl.SSLError, OSError) as exc:
         raise ProbeError(f"no TLS handshake with {target.host}:{target.port}: "
                          f"{getattr(exc, 'reason', None) or exc}",

@@ -1,0 +1,243 @@
+"""runbook deploy-hook and runbook probe --compare-files against a real TLS
+server that, like influxd, reads its pair only when it starts: `openssl
+s_server`, restarted by the hook's restart command. No Docker needed; the
+same hook against real influxd and certbot is in tests/integration/test_acme.py.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from cryptography import x509
+
+from runbook import certs
+from runbook.deploy_hook import HookPlan, HookRefused, HookRolledBack, RollbackFailed, deploy
+from runbook.probe import compare_with_file, served_leaf
+from runbook.wait import poll_until
+
+NAME = "influxdb.example.test"
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Site:
+    """A CA clients trust, a served pair in `dest`, and a server reading it at start."""
+
+    def __init__(self, tmp: Path) -> None:
+        self.tmp = tmp
+        self.ca = certs.CA.create()
+        self.ca_file = tmp / "ca.pem"
+        self.ca_file.write_bytes(self.ca.cert_pem())
+        self.dest = tmp / "tls"
+        self.dest.mkdir()
+        self.port = _free_port()
+        self.pidfile = tmp / "server.pid"
+        self.restart_script = tmp / "restart.sh"
+        # The restart command: stop the server, start it again on the files in
+        # dest (it reads them once, at start, as influxd does), return at once.
+        self.restart_script.write_text(f"""#!/bin/sh
+[ -f {self.pidfile} ] && kill "$(cat {self.pidfile})" 2>/dev/null
+while [ -f {self.pidfile} ] && kill -0 "$(cat {self.pidfile})" 2>/dev/null; do :; done
+openssl s_server -quiet -www -accept 127.0.0.1:{self.port} \\
+  -cert {self.dest}/server.crt -key {self.dest}/server.key </dev/null >/dev/null 2>&1 &
+echo $! > {self.pidfile}
+""")
+        self.restart_script.chmod(0o755)
+        self.first = self.issue()
+        self.first.write(self.dest / "server.crt", self.dest / "server.key")
+        self.restart()
+
+    def issue(self, sans: tuple[str, ...] = (NAME,)) -> certs.Issued:
+        return self.ca.issue(list(sans))
+
+    def restart(self) -> None:
+        subprocess.run([str(self.restart_script)], check=True, timeout=30)
+        poll_until(self.served_serial, what=f"openssl s_server on port {self.port}", timeout=15)
+
+    def served_serial(self) -> str:
+        der = served_leaf(f"https://127.0.0.1:{self.port}", ca_file=str(self.ca_file),
+                          server_name=NAME, timeout=2)
+        return f"{x509.load_der_x509_certificate(der).serial_number:X}"
+
+    def lineage(self, issued: certs.Issued, *, key_pem: bytes | None = None) -> Path:
+        """A certbot live/NAME folder holding `issued` (or another key)."""
+        live = self.tmp / f"live-{issued.cert.serial_number:x}"
+        live.mkdir()
+        (live / "fullchain.pem").write_bytes(issued.cert_pem(with_chain=True))
+        key = live / "privkey.pem"
+        key.touch(mode=0o600)
+        key.write_bytes(key_pem if key_pem is not None else issued.key_pem())
+        return live
+
+    def plan(self, lineage: Path, restart: list[str] | None = None) -> HookPlan:
+        return HookPlan(lineage=lineage, host=NAME, owner=(os.getuid(), os.getgid()),
+                        dest=self.dest, url=f"https://127.0.0.1:{self.port}",
+                        restart=restart or [str(self.restart_script)],
+                        ca_file=str(self.ca_file), restart_timeout=30, verify_timeout=10)
+
+    def pair_bytes(self) -> tuple[bytes, bytes]:
+        return (self.dest / "server.crt").read_bytes(), (self.dest / "server.key").read_bytes()
+
+    def stop(self) -> None:
+        if self.pidfile.exists():
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(int(self.pidfile.read_text()), signal.SIGTERM)
+
+
+@pytest.fixture
+def site(tmp_path):
+    s = Site(tmp_path)
+    yield s
+    s.stop()
+
+
+def serial_of(issued: certs.Issued) -> str:
+    return f"{issued.cert.serial_number:X}"
+
+
+def test_renewed_pair_is_installed_with_a_private_key_served_and_the_old_one_kept(site):
+    renewed = site.issue()
+    result = deploy(site.plan(site.lineage(renewed)))
+    assert result.serial == serial_of(renewed) == site.served_serial()
+    assert result.previous_serial == serial_of(site.first)
+    key = (site.dest / "server.key").stat()
+    assert (key.st_mode & 0o777, key.st_uid) == (0o600, os.getuid())
+    assert (site.dest / "previous" / "server.crt").read_bytes() == site.first.cert_pem(
+        with_chain=True)
+    assert oct((site.dest / "previous" / "server.key").stat().st_mode & 0o777) == "0o600"
+    assert not list(site.dest.glob(".new-*")), "the staging folder is left behind"
+
+
+@pytest.mark.parametrize("bad, finding", [
+    ("mismatched pair", "key-mismatch"),
+    ("encrypted key", "key-encrypted"),
+    ("wrong host", "host-not-covered"),
+])
+def test_bad_pair_is_refused_by_name_and_the_served_certificate_untouched(site, bad, finding):
+    renewed = site.issue(("other.example.test",) if bad == "wrong host" else (NAME,))
+    key_pem = {"mismatched pair": site.issue().key_pem(),
+               "encrypted key": renewed.key_pem(passphrase=b"secret")}.get(bad)
+    before = site.pair_bytes()
+    with pytest.raises(HookRefused) as refused:
+        deploy(site.plan(site.lineage(renewed, key_pem=key_pem)))
+    assert finding in refused.value.findings
+    assert f"[{finding}]" in refused.value.message
+    assert "untouched" in refused.value.message
+    assert site.pair_bytes() == before
+    assert site.served_serial() == serial_of(site.first)
+    assert not list(site.dest.glob(".new-*"))
+
+
+def test_failed_restart_puts_the_previous_pair_back_and_it_is_served_again(site):
+    renewed = site.issue()
+    before = site.pair_bytes()
+    # The restart really restarts the server on the new pair, then reports a
+    # failure, once (a unit that failed, then came up): the rollback's restart works.
+    once = site.tmp / "fail-once"
+    once.touch()
+    failing = ["sh", "-c", f"{site.restart_script}; if [ -e {once} ]; then rm {once}; "
+               "echo 'unit failed' >&2; exit 1; fi"]
+    with pytest.raises(HookRolledBack) as rolled:
+        deploy(site.plan(site.lineage(renewed), restart=failing))
+    assert f"serial {serial_of(renewed)}) is not served" in rolled.value.message
+    assert "exited 1: unit failed" in rolled.value.message
+    assert f"serial {serial_of(site.first)}) is served again" in rolled.value.message
+    assert site.pair_bytes() == before
+    assert site.served_serial() == serial_of(site.first)
+
+
+def test_restart_that_always_fails_is_reported_with_both_serials(site):
+    renewed = site.issue()
+    failing = ["sh", "-c", f"{site.restart_script}; exit 1"]
+    with pytest.raises(RollbackFailed) as failed:
+        deploy(site.plan(site.lineage(renewed), restart=failing))
+    assert f"(serial {serial_of(renewed)}) is not served" in failed.value.message
+    assert f"(serial {serial_of(site.first)}) is back on disk but not served" in (
+        failed.value.message)
+
+
+def test_new_certificate_not_served_is_rolled_back(site):
+    renewed = site.issue()
+    before = site.pair_bytes()
+    # A restart command that restarts nothing: the old certificate stays served,
+    # so the serial check fails and the previous pair goes back.
+    with pytest.raises(HookRolledBack) as rolled:
+        deploy(site.plan(site.lineage(renewed), restart=["true"]))
+    assert f"to serve serial {serial_of(renewed)}" in rolled.value.message
+    assert site.pair_bytes() == before
+    assert site.served_serial() == serial_of(site.first)
+
+
+def test_first_issuance_that_is_not_served_says_there_is_nothing_to_restore(site):
+    for name in ("server.crt", "server.key"):
+        (site.dest / name).unlink()
+    with pytest.raises(RollbackFailed, match="no previous pair to put back"):
+        deploy(site.plan(site.lineage(site.issue()), restart=["true"]))
+
+
+def test_compare_files_names_a_served_certificate_older_than_the_file(site):
+    # Issued within the same second as the first: it is newer by its expiry.
+    renewed = site.ca.issue([NAME], days=certs.DEFAULT_LEAF_DAYS + 1)
+    renewed.write(site.dest / "server.crt", site.dest / "server.key", overwrite=True)
+    der = served_leaf(f"https://127.0.0.1:{site.port}", ca_file=str(site.ca_file),
+                      server_name=NAME)
+    compared = compare_with_file(der, str(site.dest / "server.crt"))
+    assert compared["finding"]["id"] == "served-cert-older"  # type: ignore[index]
+    assert compared["served_serial"] == serial_of(site.first)
+    assert compared["file_serial"] == serial_of(renewed)
+    site.restart()
+    der = served_leaf(f"https://127.0.0.1:{site.port}", ca_file=str(site.ca_file),
+                      server_name=NAME)
+    assert compare_with_file(der, str(site.dest / "server.crt"))["finding"] is None
+
+
+def _runbook(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "runbook", *args], capture_output=True,
+                          text=True, timeout=120, cwd=ROOT,
+                          env={**os.environ, **(env or {})})
+
+
+def test_probe_compare_files_exits_1_with_the_finding_until_restarted(site):
+    renewed = site.ca.issue([NAME], days=certs.DEFAULT_LEAF_DAYS + 1)
+    renewed.write(site.dest / "server.crt", site.dest / "server.key", overwrite=True)
+    args = ["probe", f"https://127.0.0.1:{site.port}", "--server-name", NAME,
+            "--ca", str(site.ca_file), "--compare-files", str(site.dest / "server.crt")]
+    stale = _runbook(*args)
+    assert stale.returncode == 1, stale.stdout + stale.stderr
+    assert "ERROR [served-cert-older] influxd serves an older certificate" in stale.stdout
+    site.restart()
+    fresh = _runbook(*args)
+    assert fresh.returncode == 0, fresh.stdout + fresh.stderr
+    assert f"(serial {serial_of(renewed)})" in fresh.stdout
+
+
+def test_cli_hook_reads_renewed_lineage_and_refuses_with_one_error_line(site):
+    common = ["deploy-hook", "--host", NAME, "--dest", str(site.dest), "--user",
+              str(os.getuid()), "--url", f"https://127.0.0.1:{site.port}", "--ca",
+              str(site.ca_file), "--restart-command", str(site.restart_script)]
+    renewed = site.issue()
+    ok = _runbook(*common, env={"RENEWED_LINEAGE": str(site.lineage(renewed))})
+    assert ok.returncode == 0, ok.stdout + ok.stderr
+    assert f"influxd serves the new certificate: serial {serial_of(renewed)}" in ok.stdout
+    assert site.served_serial() == serial_of(renewed)
+
+    bad = site.issue()
+    refused = _runbook(*common, env={"RENEWED_LINEAGE": str(
+        site.lineage(bad, key_pem=site.issue().key_pem()))})
+    assert refused.returncode == 1
+    first = refused.stderr.splitlines()[0]
+    assert first.startswith("ERROR: refused the new pair from ") and "[key-mismatch]" in first
+    assert "Traceback" not in refused.stderr
+    assert site.served_serial() == serial_of(renewed)
