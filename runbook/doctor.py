@@ -21,7 +21,8 @@ class Symptom:
     example: str  # a real line that it matches (tested)
     cause: str
     fix: str
-    section: str  # anchor on the troubleshooting page
+    section: str  # anchor on the troubleshooting page (or on `page`)
+    page: str = TROUBLESHOOT_PAGE
 
     def as_dict(self) -> dict[str, str]:
         return asdict(self)
@@ -144,12 +145,114 @@ SYMPTOMS: tuple[Symptom, ...] = (
 )
 
 
+MATRIX_PAGE = "trust-matrix.md"
+# What clients of other TLS stacks say (the trust matrix's cells: GnuTLS, NSS, Node,
+# Chromium, and the OpenSSL and Go texts for certificate defects). Checked before
+# SYMPTOMS: some are Go lines that also hold "signed by unknown authority" while the
+# cause is more specific. Each example is a real cell of docs/assets/trust-matrix.json.
+CLIENT_SYMPTOMS: tuple[Symptom, ...] = (
+    Symptom(
+        "issuer-not-ca",
+        r"invalid CA certificate|parent certificate cannot sign|issuer is not a CA"
+        r"|SEC_ERROR_CA_CERT_INVALID|key usage does not include certificate signing",
+        "curl: (60) SSL certificate problem: invalid CA certificate",
+        "the certificate that signed the server's (or the one the client trusts) is not a "
+        "CA: basicConstraints CA:FALSE, or no keyCertSign",
+        "sign server certificates with a real CA (runbook certs ca, then runbook certs "
+        "issue); give clients that CA, not a leaf",
+        "issuer-not-ca", MATRIX_PAGE),
+    Symptom(
+        "weak-signature",
+        r"signature digest algorithm too weak|insecure algorithm|"
+        r"ERR_CERT_WEAK_SIGNATURE_ALGORITHM",
+        "curl: (60) SSL certificate problem: CA signature digest algorithm too weak",
+        "the certificate is signed with SHA-1 (or MD5); OpenSSL, Go, GnuTLS and Chromium "
+        "refuse it",
+        "have the CA sign a new certificate with SHA-256, then restart influxd",
+        "sha1", MATRIX_PAGE),
+    Symptom(
+        "weak-key", r"key too weak|key too small|ERR_CERT_WEAK_KEY",
+        "curl: (60) SSL certificate problem: EE certificate key too weak",
+        "the server's RSA key is shorter than 2048 bits; OpenSSL at its default security "
+        "level refuses it",
+        "issue a new pair with an RSA 2048+ or ECDSA P-256 key (runbook certs issue "
+        "--key-type p256), then restart influxd",
+        "rsa-1024", MATRIX_PAGE),
+    Symptom(
+        "key-usage",
+        r"Key usage violation|ERR_SSL_KEY_USAGE_INCOMPATIBLE|SEC_ERROR_INADEQUATE_KEY_USAGE",
+        "*** Fatal error: Key usage violation in certificate has been detected.",
+        "the certificate's keyUsage lacks digitalSignature, which an ECDHE or TLS 1.3 "
+        "handshake needs (the upstream guide's keyUsage = keyEncipherment, "
+        "dataEncipherment)",
+        "reissue with keyUsage = digitalSignature, keyEncipherment (runbook certs issue "
+        "does), then restart influxd",
+        "no-digital-signature", MATRIX_PAGE),
+    Symptom(
+        "no-san", r"relies on legacy Common Name field",
+        "tls: failed to verify certificate: x509: certificate relies on legacy Common Name "
+        "field, use SANs instead",
+        "the certificate names the host only in its CN; Go and browsers read only "
+        "subjectAltName",
+        "reissue with the host names and IPs in subjectAltName (runbook certs issue --san)",
+        "cn-only", MATRIX_PAGE),
+    Symptom(
+        "ip-not-in-sans",
+        r"doesn't contain any IP SANs|IP address mismatch|IP: \S+ is not in the cert's list",
+        "x509: cannot validate certificate for 127.0.0.1 because it doesn't contain any "
+        "IP SANs",
+        "the client connects by IP address, and that address is not an IP entry in the "
+        "certificate's subjectAltName",
+        "connect by a name the certificate lists, or reissue it with --san 127.0.0.1 (the "
+        "address clients use)",
+        "ip-missing", MATRIX_PAGE),
+    Symptom(
+        "cert-invalid", r"net::ERR_CERT_INVALID",
+        "Page.goto: net::ERR_CERT_INVALID at https://localhost:PORT/health",
+        "Chromium finds the chain unusable: a leaf used as a CA, a SHA-1 signature, or "
+        "another structural defect (it does not say which)",
+        "run: runbook check --cert server.crt --key server.key --ca ca.crt, and fix what "
+        "it reports; the trust matrix lists what Chromium refuses",
+        "chromium", MATRIX_PAGE),
+    Symptom(
+        "unknown-authority",
+        r"SEC_ERROR_UNKNOWN_ISSUER|certificate issuer is unknown"
+        r"|unable to verify the first certificate|net::ERR_CERT_AUTHORITY_INVALID",
+        "UNABLE_TO_VERIFY_LEAF_SIGNATURE: unable to verify the first certificate",
+        "the client cannot chain the server certificate to a CA it trusts: the CA is not "
+        "given to it, or the server does not send the intermediate",
+        "give the client the CA file; make tls-cert hold the leaf followed by its "
+        "intermediates",
+        "x509-certificate-signed-by-unknown-authority"),
+    Symptom(
+        "hostname-mismatch",
+        r"SSL_ERROR_BAD_CERT_DOMAIN|name in the certificate does not match"
+        r"|does not match certificate's altnames|net::ERR_CERT_COMMON_NAME_INVALID",
+        "tstclnt: authentication of server cert failed: SSL_ERROR_BAD_CERT_DOMAIN: Unable "
+        "to communicate securely with peer: requested domain name does not match the "
+        "server's certificate.",
+        "the name the client connects to is not among the certificate's SANs",
+        "connect with a name the certificate lists, or reissue it with that name in "
+        "subjectAltName",
+        "certificate-is-valid-for-x-not-y"),
+    Symptom(
+        "expired",
+        r"SEC_ERROR_EXPIRED_CERTIFICATE|chain uses expired certificate"
+        r"|net::ERR_CERT_DATE_INVALID",
+        "- Status: The certificate is NOT trusted. The certificate chain uses expired "
+        "certificate.",
+        "the certificate's validity period has ended (or the clock is wrong)",
+        "issue a new certificate, then restart influxd (no reload)",
+        "certificate-has-expired-or-is-not-yet-valid"),
+)
+
+
 def diagnose(text: str) -> list[tuple[str, Symptom]]:
     """(line, symptom) for each line of `text` that matches a known symptom."""
     found: list[tuple[str, Symptom]] = []
     for line in text.splitlines():
         line = line[:LINE_LIMIT]
-        for symptom in SYMPTOMS:
+        for symptom in CLIENT_SYMPTOMS + SYMPTOMS:
             if re.search(symptom.pattern, line, re.IGNORECASE):
                 found.append((line.strip(), symptom))
                 break
