@@ -1,0 +1,200 @@
+"""Certificates from an ACME CA, renewed while Telegraf writes, with nothing
+lost: real certbot (Debian's), real Pebble, real influxd run by systemd on
+the package host, real Telegraf writing over verified HTTPS. The deploy hook
+is `runbook deploy-hook`; docs/acme.md runs the shell one.
+
+Counting is Telegraf's own: its outputs.file writes every point it produced;
+the bucket must hold exactly as many.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import secrets
+import time
+from pathlib import Path
+
+import pytest
+
+from runbook.server import OWNER_LABEL, docker_client
+from runbook.wait import poll_until
+from tests import host_package
+
+pytestmark = pytest.mark.server
+
+ROOT = Path(__file__).resolve().parents[2]
+NAME = "influxdb.example.test"
+ORG, BUCKET, TOKEN = "acme", "metrics", "acme-integration-token"
+HOOK = f"runbook deploy-hook --host {NAME}"
+RENEW = "certbot renew --force-renewal --no-random-sleep-on-renew"
+TELEGRAF_OUT = "/var/lib/telegraf-acme/metrics.lp"
+TELEGRAF_CONF = f"""
+[agent]
+  interval = "500ms"
+  flush_interval = "500ms"
+[[inputs.mem]]
+[[outputs.file]]
+  files = ["{TELEGRAF_OUT}"]
+[[outputs.influxdb_v2]]
+  urls = ["https://{NAME}:8086"]
+  token = "{TOKEN}"
+  organization = "{ORG}"
+  bucket = "{BUCKET}"
+  ## No tls_ca: the system trust store holds the ACME CA's root, as it holds
+  ## Let's Encrypt's on a real server. Verified, not skipped.
+"""
+
+
+def sh(host, cmd: str, *, ok: bool = True) -> str:
+    code, out = host.exec_run(["bash", "-c", cmd], environment={"HOME": "/root"})
+    text = out.decode(errors="replace")
+    if ok:
+        assert code == 0, f"{cmd!r} exited {code}: {text}"
+    return text
+
+
+def served_serial(host) -> str:
+    """The serial influxd presents, over a handshake verified for NAME ('' if none)."""
+    return sh(host, f"openssl s_client -connect localhost:8086 -servername {NAME} "
+                    f"-verify_hostname {NAME} -verify_return_error </dev/null 2>/dev/null "
+                    "| openssl x509 -noout -serial 2>/dev/null", ok=False).strip()
+
+
+def live_serial(host) -> str:
+    return sh(host, f"openssl x509 -noout -serial -in /etc/letsencrypt/live/{NAME}/cert.pem"
+              ).strip()
+
+
+def stored(host) -> int:
+    out = sh(host, f"""curl --silent --show-error --fail \
+      https://{NAME}:8086/api/v2/query?org={ORG} -H 'Authorization: Token {TOKEN}' \
+      -H 'Content-Type: application/vnd.flux' \
+      -H 'Accept: application/csv' --data 'from(bucket: "{BUCKET}")
+        |> range(start: -1h, stop: 1h)
+        |> filter(fn: (r) => r._measurement == "mem" and r._field == "used")
+        |> count() |> group() |> sum()'""")
+    rows = [r for r in csv.DictReader(io.StringIO(out.strip())) if r.get("_value")]
+    return int(rows[0]["_value"]) if rows else 0
+
+
+def produced(host) -> int:
+    lines = sh(host, f"cat {TELEGRAF_OUT}").splitlines()
+    return sum(1 for ln in lines if ln.startswith("mem,"))
+
+
+@pytest.fixture
+def host():
+    """A package host with Pebble, a certificate from it installed by the hook,
+    influxd on HTTPS and onboarded, Telegraf writing over verified HTTPS."""
+    kwargs = host_package.run_kwargs()
+    kwargs["volumes"] = {**kwargs.get("volumes", {}),
+                         str(ROOT): {"bind": "/opt/runbook", "mode": "ro"}}
+    container = docker_client().containers.run(
+        host_package.build_image(), detach=True, name=f"rb-acme-{secrets.token_hex(4)}",
+        labels={OWNER_LABEL: "pytest"}, environment={"PYTHONPATH": "/opt/runbook"},
+        extra_hosts={NAME: "127.0.0.1"}, **kwargs)
+    try:
+        host_package.wait_ready(container, deadline_s=60)
+        sh(container, "/opt/runbook/tests/page_setup/start-pebble.sh")
+        sh(container, """mkdir -p /etc/ssl/influxdb && cat >> /etc/influxdb/config.toml <<'EOF'
+tls-cert = "/etc/ssl/influxdb/server.crt"
+tls-key = "/etc/ssl/influxdb/server.key"
+EOF""")
+        sh(container, f"certbot certonly --standalone --non-interactive --agree-tos "
+                      f"--email ops@example.test --domain {NAME} "
+                      f"--server https://localhost:14000/dir --deploy-hook '{HOOK}'")
+        assert served_serial(container) == live_serial(container)
+        sh(container, f"""curl --silent --show-error --fail https://{NAME}:8086/api/v2/setup \
+          -H 'Content-Type: application/json' -o /dev/null \
+          -d '{{"username":"admin","password":"acme-password","org":"{ORG}",
+                "bucket":"{BUCKET}","token":"{TOKEN}"}}'""")
+        sh(container, f"mkdir -p {Path(TELEGRAF_OUT).parent} && cat > /etc/telegraf/acme.conf "
+                      f"<<'EOF'\n{TELEGRAF_CONF}EOF\n"
+                      "systemd-run --quiet --unit telegraf-acme telegraf --config "
+                      "/etc/telegraf/acme.conf")
+        poll_until(lambda: stored(container) >= 3, what="Telegraf's first writes over HTTPS",
+                   timeout=30)
+        yield container
+    finally:
+        container.remove(force=True, v=True)
+
+
+def renew_and_time(host, renew: str) -> tuple[str, float, str]:
+    """Start `renew` in the background; return the serial served when it changes
+    (or the old one if it never does), the seconds until then, and certbot's output."""
+    before = served_serial(host)
+    # A transient unit, so the test can poll while certbot runs. PYTHONPATH:
+    # `runbook` runs from the project mounted at /opt/runbook (docker exec
+    # passes it; systemd units do not).
+    sh(host, f"rm -f /root/renew.rc; systemd-run --quiet --unit certbot-renew-{time.time_ns()} "
+             f"--setenv PYTHONPATH=/opt/runbook "
+             f"bash -c '{renew} > /root/renew.log 2>&1; echo $? > /root/renew.rc'")
+    start = time.monotonic()
+    changed_at = None
+    while sh(host, "cat /root/renew.rc 2>/dev/null", ok=False).strip() == "":
+        if changed_at is None and served_serial(host) not in ("", before):
+            changed_at = time.monotonic() - start
+        assert time.monotonic() - start < 120, "certbot renew did not finish within 120 s"
+    return served_serial(host), (changed_at or time.monotonic() - start), sh(
+        host, "cat /root/renew.log; echo rc=$(cat /root/renew.rc)")
+
+
+def stop_telegraf(host) -> None:
+    """SIGTERM: Telegraf flushes what it buffered, then exits."""
+    sh(host, "systemctl stop telegraf-acme")
+    log = sh(host, "journalctl -u telegraf-acme --no-pager -o cat")
+    assert "flushing any cached metrics before shutdown" in log, log[-2000:]
+    assert "Stopping running outputs" in log, log[-2000:]
+
+
+def test_forced_renewal_serves_the_new_serial_and_loses_no_telegraf_point(host):
+    old = served_serial(host)
+    new, seconds, log = renew_and_time(host, RENEW)
+    assert "rc=0" in log, log
+    assert new != old and new == live_serial(host), log
+    assert "influxd serves the new certificate" in log
+    key = sh(host, "stat -c '%U %a' /etc/ssl/influxdb/server.key").strip()
+    assert key == "influxdb 600"
+    at_renewal = stored(host)
+    poll_until(lambda: stored(host) >= at_renewal + 3, what="Telegraf's writes after the "
+               "renewal", timeout=30)
+    stop_telegraf(host)
+    made, kept = produced(host), stored(host)
+    failed_writes = sh(host, "journalctl -u telegraf-acme --no-pager -o cat "
+                             "| grep -c 'E! \\[outputs.influxdb_v2\\]' || true").strip()
+    print(f"renewal: {old} -> {new}, new serial served {seconds:.2f}s after "
+          f"`{RENEW}` started; Telegraf produced {made}, stored {kept}, failed writes "
+          f"retried: {failed_writes}")
+    assert made >= at_renewal + 3  # points on both sides of the restart
+    assert kept == made
+
+
+def test_hook_failing_half_way_serves_the_old_certificate_again_and_loses_nothing(host):
+    # A restart that restarts influxd on the new pair, then reports failure
+    # once (a unit that failed, then came up): the hook must roll back.
+    sh(host, """cat > /usr/local/sbin/restart-fails-once <<'EOF'
+#!/bin/sh
+systemctl restart influxdb
+if [ -e /root/fail-once ]; then rm /root/fail-once; echo 'influxdb.service failed' >&2; exit 1; fi
+EOF
+chmod 755 /usr/local/sbin/restart-fails-once; touch /root/fail-once""")
+    old = served_serial(host)
+    hook = f"{HOOK} --restart-command /usr/local/sbin/restart-fails-once"
+    new, _, log = renew_and_time(host, f'{RENEW} --deploy-hook "{hook}"')
+    assert "is served again" in log, log
+    assert "exited 1: influxdb.service failed" in log, log
+    assert new == old != live_serial(host), log  # renewed on disk, old one served
+    assert sh(host, "test ! -e /root/fail-once && echo consumed").strip() == "consumed"
+    # runbook probe --compare-files sees it: renewed in live/, not served.
+    probe = sh(host, f"runbook probe https://{NAME}:8086 --compare-files "
+                     f"/etc/letsencrypt/live/{NAME}/cert.pem", ok=False)
+    assert "[served-cert-older]" in probe, probe
+    at_rollback = stored(host)
+    poll_until(lambda: stored(host) >= at_rollback + 3, what="Telegraf's writes after the "
+               "rollback", timeout=30)
+    stop_telegraf(host)
+    made, kept = produced(host), stored(host)
+    print(f"failed renewal rolled back: {old} served again (live/ holds "
+          f"{live_serial(host)}); Telegraf produced {made}, stored {kept}")
+    assert kept == made
