@@ -19,6 +19,7 @@ import platform
 import shutil
 import ssl
 import statistics
+import subprocess
 import tempfile
 import time
 from collections.abc import Callable
@@ -31,6 +32,7 @@ from runbook import certs
 from runbook.client import tls_context
 from runbook.errors import ServerError
 from runbook.image import influxd_version
+from runbook.tls_groups import set_groups
 
 if TYPE_CHECKING:  # the docs hook imports this module for table_rows: no Docker there
     from runbook.server import TLSInfluxd
@@ -47,12 +49,15 @@ class Target:
     name: str
     server: TLSInfluxd
     tls_version: ssl.TLSVersion | None = None  # None: plain HTTP
+    groups: str | None = None  # key-exchange groups offered, in order; None: OpenSSL's
 
     def connect(self) -> http.client.HTTPConnection:
         host, port = "localhost", self.server.host_port
         if self.tls_version is None:
             return http.client.HTTPConnection(host, port, timeout=30)
         ctx = tls_context(self.server.ca_file, version=self.tls_version)
+        if self.groups:
+            set_groups(ctx, self.groups)
         return http.client.HTTPSConnection(host, port, context=ctx, timeout=30)
 
 
@@ -236,8 +241,29 @@ HEADLINES = {
         ("handshake-p50/ecdsa-p256 (TLS 1.3)", "handshake-p50/rsa-2048 (TLS 1.3)"),
     "handshake p50, strict / default ciphers (TLS 1.2)":
         ("handshake-p50/rsa-2048 strict (TLS 1.2)", "handshake-p50/rsa-2048 (TLS 1.2)"),
+    # influxd offers no X25519: a client sending an X25519 key share first gets a
+    # HelloRetryRequest and sends a second ClientHello with P-256.
+    "handshake p50, X25519 first / P-256 first (TLS 1.3)":
+        ("handshake-p50/rsa-2048 X25519 first (TLS 1.3)",
+         "handshake-p50/rsa-2048 P-256 first (TLS 1.3)"),
     "100k-point query time, HTTPS / HTTP": ("query-100k/https-tls1.3", "query-100k/http"),
 }
+
+
+X25519_FIRST, P256_FIRST = "X25519:P-256", "P-256:X25519"
+
+
+def client_hellos(port: int) -> dict[str, int]:
+    """ClientHellos in one TLS 1.3 handshake per group order, as openssl s_client -msg
+    shows them: 2 means the server answered the first with a HelloRetryRequest."""
+    counts = {}
+    for groups in (X25519_FIRST, P256_FIRST):
+        proc = subprocess.run(  # noqa: S603 - fixed argv
+            ["openssl", "s_client", "-connect", f"localhost:{port}", "-tls1_3",  # noqa: S607
+             "-groups", groups, "-msg"], stdin=subprocess.DEVNULL, capture_output=True,
+            text=True, timeout=30)
+        counts[groups] = proc.stdout.count(", ClientHello")
+    return counts
 
 
 def summarise(figs: dict[str, Figure], servers: _Servers, settings: dict[str, int]) -> Result:
@@ -277,6 +303,8 @@ def run(*, rounds: int = 5, batches: int = 5, batch_size: int = 5000, pings: int
             "ecdsa-p256 (TLS 1.3)": Target("ecdsa", s["ecdsa"], v13),
             "rsa-2048 (TLS 1.2)": Target("rsa12", s["rsa"], v12),
             "rsa-2048 strict (TLS 1.2)": Target("strict12", s["rsa-strict"], v12),
+            "rsa-2048 X25519 first (TLS 1.3)": Target("x25519", s["rsa"], v13, X25519_FIRST),
+            "rsa-2048 P-256 first (TLS 1.3)": Target("p256", s["rsa"], v13, P256_FIRST),
         }
         log(f"loading {query_points} points for the query test")
         load(modes, query_points)
@@ -284,7 +312,9 @@ def run(*, rounds: int = 5, batches: int = 5, batch_size: int = 5000, pings: int
                        pings=pings, query_points=query_points, log=log)
         settings = {"rounds": rounds, "batches": batches, "batch_size": batch_size,
                     "pings": pings, "query_points": query_points}
-        return summarise(figs, servers, settings)
+        result = summarise(figs, servers, settings)
+        result["client_hellos"] = client_hellos(s["rsa"].host_port or 0)
+        return result
     finally:
         for server in stack:
             server.stop()
