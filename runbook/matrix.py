@@ -23,6 +23,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from runbook.errors import EnvironmentProblem, UsageError
 from runbook.image import influxd_version, pinned
 from runbook.matrix_certs import Variant, variants
 from runbook.matrix_clients import BIN_DIR, CHROMIUM, CLIENTS, Target, normalise
@@ -79,8 +80,30 @@ def run_variant(v: Variant, root: Path, log: Any = print) -> dict[str, dict[str,
     return cells
 
 
+def missing_tools() -> list[str]:
+    """Client programs this machine lacks, with the package that has each."""
+    needed = {"curl": "curl", "gnutls-cli": "gnutls-bin", "tstclnt": "libnss3-tools",
+              "certutil": "libnss3-tools", "node": "nodejs", "openssl": "openssl",
+              CHROMIUM: "chromium"}
+    out = [f"{tool} ({pkg})" for tool, pkg in needed.items() if shutil.which(tool) is None]
+    for name in (f"influx-{pinned('INFLUX_CLI_VERSION', '')}",
+                 f"telegraf-{pinned('TELEGRAF_VERSION', '')}"):
+        if not (BIN_DIR / name).is_file():
+            out.append(f"{BIN_DIR / name} (scripts/build-binaries.sh)")
+    return out
+
+
 def generate(only: list[str] | None = None, log: Any = print) -> dict[str, Any]:
-    chosen = [v for v in variants() if not only or v.id in only]
+    missing = missing_tools()
+    if missing:
+        raise EnvironmentProblem(f"the trust matrix needs: {', '.join(missing)}",
+                                 fix="scripts/install-deps.sh browser, then make images")
+    all_variants = variants()
+    unknown = sorted(set(only or []) - {v.id for v in all_variants})
+    if unknown:
+        raise UsageError(f"no certificate variant {', '.join(unknown)}",
+                         fix="choose from: " + ", ".join(v.id for v in all_variants))
+    chosen = [v for v in all_variants if not only or v.id in only]
     root = Path(tempfile.mkdtemp(prefix="rb-matrix-"))
     root.chmod(0o755)  # influxd's uid reads the certificate folders through it
     try:
@@ -105,7 +128,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT)
     parser.add_argument("--only", help="comma-separated variant ids")
     args = parser.parse_args(argv)
-    result = generate(args.only.split(",") if args.only else None)
+    try:
+        result = generate(args.only.split(",") if args.only else None)
+    except (EnvironmentProblem, UsageError) as exc:
+        print(f"ERROR: {exc.message}\n  fix: {exc.fix}", file=sys.stderr)
+        return exc.exit_code
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(result, indent=2) + "\n")
     print(f"wrote {args.out}")

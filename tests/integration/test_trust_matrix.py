@@ -100,6 +100,7 @@ def test_hook_renders_every_cell_and_the_differences():
 
 
 @pytest.mark.server
+@pytest.mark.browser
 def test_a_live_run_reproduces_the_stored_cells(runbook_image):
     """The stored JSON is what the clients say today, for the cells where stacks differ."""
     from runbook.matrix import generate
