@@ -80,10 +80,12 @@ def _ciphers(scan: Scan, p: Profile) -> list[Deviation]:
 
 
 def _tls13(scan: Scan, p: Profile) -> list[Deviation]:
-    if scan.tls13_suite and scan.tls13_suite not in p.tls13_suites:
-        return [Deviation("tls13-suites", f"TLS 1.3 suite {scan.tls13_suite} negotiated",
-                          NOT_CONFIGURABLE, "Go chooses TLS 1.3 suites itself")]
-    return []
+    extra = [x for x in scan.tls13_suites if x not in p.tls13_suites]
+    if not extra:
+        return []
+    return [Deviation("tls13-suites", f"TLS 1.3 suites outside {p.name} accepted: "
+                      f"{', '.join(extra)}", NOT_CONFIGURABLE,
+                      "Go chooses its TLS 1.3 suites itself; influxd has no setting for them")]
 
 
 def _curves(scan: Scan, p: Profile) -> list[Deviation]:
@@ -142,9 +144,6 @@ def _notes(scan: Scan, p: Profile) -> list[str]:
         notes.append(f"X25519, the profile's first curve, is not offered ({NOT_CONFIGURABLE}: "
                      f"{INFLUXD_CURVES}); clients that send an X25519 key share first need a "
                      "HelloRetryRequest")
-    if scan.tls13_suite is not None:
-        notes.append("TLS 1.3 suites: only the one negotiated with OpenSSL's default offer "
-                     f"({scan.tls13_suite}) is checked")
     return notes
 
 

@@ -1,7 +1,7 @@
 """What a live TLS server offers, seen by a client that offers one thing at a time.
 
 Versions and TLS 1.2 cipher suites come from runbook.probe; key-exchange
-curves are tried one group per handshake with `openssl s_client -groups`
+curves and TLS 1.3 suites are tried one per handshake with `openssl s_client`
 (Python's set_ecdh_curve cannot offer X25519 with Debian's Python 3.11.2:
 "unknown group"). A server that cannot be graded (nothing listens,
 plain HTTP, silence) is a NotGradable error: bad input, exit 2.
@@ -52,7 +52,7 @@ class Scan:
     url: str
     versions: list[str] = field(default_factory=list)  # accepted, oldest first
     ciphers: list[str] = field(default_factory=list)  # TLS 1.2 and below
-    tls13_suite: str | None = None  # negotiated with OpenSSL's default offer
+    tls13_suites: list[str] = field(default_factory=list)
     curves: list[str] = field(default_factory=list)
     untested_curves: list[str] = field(default_factory=list)  # this machine's OpenSSL lacks them
     certificate: CertificateFacts | None = None
@@ -115,40 +115,46 @@ def _first_handshake(target: Target, timeout: float, scan: Scan) -> None:
 
 
 _S_CLIENT_VERSION = {ssl.TLSVersion.TLSv1_2: "-tls1_2", ssl.TLSVersion.TLSv1_3: "-tls1_3"}
+TLS13_SUITES = ("TLS_AES_128_GCM_SHA256", "TLS_AES_256_GCM_SHA384",
+                "TLS_CHACHA20_POLY1305_SHA256", "TLS_AES_128_CCM_SHA256",
+                "TLS_AES_128_CCM_8_SHA256")
+
+
+def _s_client(target: Target, args: list[str], what: str, timeout: float) -> bool | None:
+    """Whether `openssl s_client ARGS` completes a handshake; None when this machine's
+    openssl cannot offer what ARGS ask for (an unknown group or suite)."""
+    openssl = shutil.which("openssl")
+    if openssl is None:
+        raise EnvironmentProblem("openssl is not installed; grade offers curves and TLS 1.3 "
+                                 "suites with it", fix="install it: apt-get install openssl")
+    host = f"[{target.host}]" if ":" in target.host else target.host
+    cmd = [openssl, "s_client", "-connect", f"{host}:{target.port}", "-servername",
+           target.server_name, *args]
+    try:  # s_client's own steps have no timeout: bound the whole run
+        proc = subprocess.run(cmd, stdin=subprocess.DEVNULL, capture_output=True,  # noqa: S603
+                              text=True, timeout=2 * timeout)
+    except subprocess.TimeoutExpired:
+        raise ProbeError(f"{target.host}:{target.port} gave no answer within {2 * timeout:g}s "
+                         f"(handshake offering {what})", fix="raise --timeout only for a "
+                         "slow link", host=target.host, port=target.port) from None
+    if proc.returncode != 0 and "SSL_CONF_cmd" in proc.stderr:  # unknown to this openssl
+        return None
+    return proc.returncode == 0
 
 
 def curve_accepted(target: Target, curve: str, version: ssl.TLSVersion,
                    timeout: float) -> bool | None:
     """Whether a handshake offering only `curve` (ECDHE suites only) completes; None when
     this machine's openssl cannot offer that curve."""
-    openssl = shutil.which("openssl")
-    if openssl is None:
-        raise EnvironmentProblem("openssl is not installed; grade tries curves with it",
-                                 fix="install it: apt-get install openssl")
-    host = f"[{target.host}]" if ":" in target.host else target.host
-    cmd = [openssl, "s_client", "-connect", f"{host}:{target.port}", "-servername",
-           target.server_name, "-groups", curve, _S_CLIENT_VERSION[version]]
+    args = ["-groups", curve, _S_CLIENT_VERSION[version]]
     if version == ssl.TLSVersion.TLSv1_2:
-        cmd += ["-cipher", "ECDHE:@SECLEVEL=0"]
-    try:  # s_client's own steps have no timeout: bound the whole run
-        proc = subprocess.run(cmd, stdin=subprocess.DEVNULL, capture_output=True, text=True,  # noqa: S603 - fixed argv, no shell
-                              timeout=2 * timeout)
-    except subprocess.TimeoutExpired:
-        raise ProbeError(f"{target.host}:{target.port} gave no answer within {2 * timeout:g}s "
-                         f"(handshake offering {curve})", fix="raise --timeout only for a "
-                         "slow link", host=target.host, port=target.port) from None
-    if proc.returncode != 0 and "SSL_CONF_cmd" in proc.stderr:  # the curve is unknown here
-        return None
-    return proc.returncode == 0
+        args += ["-cipher", "ECDHE:@SECLEVEL=0"]
+    return _s_client(target, args, curve, timeout)
 
 
-def _tls13_suite(target: Target, timeout: float) -> str | None:
-    try:
-        with handshake(target, _permissive_context(ssl.TLSVersion.TLSv1_3), timeout) as tls:
-            cipher = tls.cipher()
-            return cipher[0] if cipher else None
-    except (ssl.SSLError, OSError):
-        return None
+def tls13_suite_accepted(target: Target, suite: str, timeout: float) -> bool | None:
+    """Whether a TLS 1.3 handshake offering only `suite` completes (None: unknown here)."""
+    return _s_client(target, ["-tls1_3", "-ciphersuites", suite], suite, timeout)
 
 
 def scan(url: str, *, ca_file: str | None = None, timeout: float = 5.0) -> Scan:
@@ -161,7 +167,8 @@ def scan(url: str, *, ca_file: str | None = None, timeout: float = 5.0) -> Scan:
         result.versions = [v for v in VERSIONS if try_version(target, v, timeout) == "accepted"]
         result.ciphers = tls12_ciphers_accepted(target, timeout)
         if "TLSv1.3" in result.versions:
-            result.tls13_suite = _tls13_suite(target, timeout)
+            result.tls13_suites = [x for x in TLS13_SUITES
+                                   if tls13_suite_accepted(target, x, timeout)]
         newest = VERSIONS[result.versions[-1]] if result.versions else ssl.TLSVersion.TLSv1_2
         for curve in CURVES:
             accepted = curve_accepted(target, curve, newest, timeout)

@@ -39,6 +39,7 @@ def grade(url: str, profile: str, ca_file: str | None, timeout: float, as_json: 
                    f"{verdict}")
         click.echo(f"  versions     {', '.join(s.versions)}")
         click.echo(f"  TLS 1.2      {', '.join(s.ciphers) or '-'}")
+        click.echo(f"  TLS 1.3      {', '.join(s.tls13_suites) or '-'}")
         click.echo(f"  curves       {', '.join(s.curves)}")
         if s.certificate:
             c = s.certificate

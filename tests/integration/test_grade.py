@@ -62,6 +62,8 @@ def test_default_influxd_deviates_from_intermediate_by_cbc_suites_and_p521(defau
     assert {d["id"]: d["setting"] for d in out["deviations"]} == {
         "ciphers": "tls-strict-ciphers = true", "tls-curves": NOT_CONFIGURABLE}
     assert out["scan"]["curves"] == ["prime256v1", "secp384r1", "secp521r1"]
+    assert out["scan"]["tls13_suites"] == ["TLS_AES_128_GCM_SHA256", "TLS_AES_256_GCM_SHA384",
+                                           "TLS_CHACHA20_POLY1305_SHA256"]
     assert out["scan"]["verify_error"] is None
 
 

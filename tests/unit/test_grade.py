@@ -11,6 +11,7 @@ STRICT = ["ECDHE-RSA-AES256-GCM-SHA384", "ECDHE-RSA-CHACHA20-POLY1305",
           "ECDHE-RSA-AES128-GCM-SHA256"]
 GO_DEFAULT = [*STRICT, "ECDHE-RSA-AES256-SHA", "ECDHE-RSA-AES128-SHA"]
 INFLUXD_CURVES = ["prime256v1", "secp384r1", "secp521r1"]
+TLS13 = ["TLS_AES_128_GCM_SHA256", "TLS_AES_256_GCM_SHA384", "TLS_CHACHA20_POLY1305_SHA256"]
 
 
 def rsa_cert(bits: int = 2048, days: int = 90,
@@ -25,7 +26,7 @@ def p256_cert(days: int = 90) -> CertificateFacts:
 def scan(**kw: object) -> Scan:
     base: dict[str, object] = {"url": "https://localhost:8086",
                                "versions": ["TLSv1.2", "TLSv1.3"], "ciphers": GO_DEFAULT,
-                               "tls13_suite": "TLS_AES_128_GCM_SHA256",
+                               "tls13_suites": TLS13,
                                "curves": INFLUXD_CURVES, "certificate": rsa_cert()}
     base.update(kw)
     return Scan(**base)  # type: ignore[arg-type]
@@ -59,9 +60,13 @@ def test_a_server_without_p521_would_be_compliant():
     s = scan(versions=["TLSv1.3"], ciphers=[], certificate=p256_cert(),
              curves=["X25519", "prime256v1", "secp384r1"])
     result = grade(s, "modern")
-    assert result.compliant and result.notes == [
-        "TLS 1.3 suites: only the one negotiated with OpenSSL's default offer "
-        "(TLS_AES_128_GCM_SHA256) is checked"]
+    assert result.compliant and result.notes == []
+
+
+def test_a_ccm_suite_in_tls13_is_a_deviation_no_setting_fixes():
+    s = scan(ciphers=STRICT, tls13_suites=[*TLS13, "TLS_AES_128_CCM_SHA256"])
+    assert ids(s, "intermediate") == {"tls-curves": NOT_CONFIGURABLE,
+                                      "tls13-suites": NOT_CONFIGURABLE}
 
 
 def test_missing_x25519_is_a_note_not_a_deviation():
