@@ -18,6 +18,7 @@ from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import dsa, ec, ed25519, padding, rsa
 
+from runbook.acme_checks import certbot_layout_findings
 from runbook.certs import cert_sans, not_after, not_before
 from runbook.files import read_obstacle, readable_fix
 from runbook.findings import ERROR, INFO, WARNING, Finding
@@ -293,6 +294,8 @@ def check_files(
                 "use the key generated with this certificate's request, or reissue the "
                 "certificate for this key"))
     findings += _check_key_file(key_path)
+    leaf_only = certs is not None and len(certs) == 1 and certs[0].issuer != certs[0].subject
+    findings += certbot_layout_findings(cert_path, key_path, leaf_only)
     if uid is not None:
         for path, what in ((cert_path, "certificate"), (key_path, "private key")):
             obstacle = read_obstacle(path, uid)

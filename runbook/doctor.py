@@ -247,12 +247,43 @@ CLIENT_SYMPTOMS: tuple[Symptom, ...] = (
 )
 
 
+ACME_PAGE = "acme.md"
+# A certbot renewal that did not reach influxd. Checked first: the key line
+# also says "permission denied", which has a general entry below.
+ACME_SYMPTOMS: tuple[Symptom, ...] = (
+    Symptom(
+        "certbot-hook-failed", r"Hook '(deploy-hook|renew-hook)' reported error code",
+        "Hook 'deploy-hook' reported error code 1",
+        "certbot renewed the certificate, but its deploy hook failed (certbot still exits 0): "
+        "influxd may serve the old certificate until it expires",
+        "read the hook's lines before this one; then compare: runbook probe "
+        "https://NAME:8086 --compare-files /etc/letsencrypt/live/NAME/cert.pem",
+        "the-served-certificate-is-older-than-the-one-on-disk", ACME_PAGE),
+    Symptom(
+        "served-cert-older", r"\[served-cert-older\]",
+        "ERROR [served-cert-older] influxd serves an older certificate (serial 1A, expires "
+        "2026-12-05 08:23 UTC) than /etc/letsencrypt/live/influxdb.example.test/cert.pem",
+        "the certificate was renewed on disk, and influxd, which reads it only at start, "
+        "was not restarted",
+        "run the deploy hook again: RENEWED_LINEAGE=/etc/letsencrypt/live/NAME "
+        "runbook deploy-hook --host NAME",
+        "the-served-certificate-is-older-than-the-one-on-disk", ACME_PAGE),
+    Symptom(
+        "letsencrypt-key-unreadable", r"open /etc/letsencrypt/\S+: permission denied",
+        "Error: open /etc/letsencrypt/live/influxdb.example.test/privkey.pem: permission denied",
+        "influxd reads certbot's key, which every renewal writes again root-only",
+        "point tls-key at a copy owned by influxd's user, made by a deploy hook "
+        "(runbook deploy-hook)",
+        "permission-denied-the-key-left-root-only", ACME_PAGE),
+)
+
+
 def diagnose(text: str) -> list[tuple[str, Symptom]]:
     """(line, symptom) for each line of `text` that matches a known symptom."""
     found: list[tuple[str, Symptom]] = []
     for line in text.splitlines():
         line = line[:LINE_LIMIT]
-        for symptom in CLIENT_SYMPTOMS + SYMPTOMS:
+        for symptom in ACME_SYMPTOMS + CLIENT_SYMPTOMS + SYMPTOMS:
             if re.search(symptom.pattern, line, re.IGNORECASE):
                 found.append((line.strip(), symptom))
                 break
