@@ -1,0 +1,230 @@
+"""The Ansible rollout (ansible/, docs/fleet.md) against a real fleet: three
+package hosts on their own Docker network, each with Telegraf writing to its
+influxd, first over HTTP, then HTTPS.
+
+One fleet for the whole module, in the order an operator meets it: bad input
+before the CA exists and after; a first rollout with a broken host; the
+page's own commands (rollout, re-run, rotation); then Telegraf's count. The
+page's shell blocks run here, on the controller, exactly as written: the only
+difference is the inventory (ANSIBLE_INVENTORY: hosts reached with
+community.docker.docker instead of SSH).
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from cryptography import x509
+
+from runbook.probe import probe
+from tests.fleet import ANSIBLE, Fleet, PlaybookRun, wait_for
+
+pytestmark = pytest.mark.server
+
+ROOT = Path(__file__).resolve().parents[2]
+PAGE = ROOT / "docs" / "fleet.md"
+TIMINGS: dict[str, float] = {}
+
+
+@pytest.fixture(scope="module")
+def fleet():
+    f = Fleet(3)
+    try:
+        started = time.monotonic()
+        f.start()
+        TIMINGS["fleet start"] = time.monotonic() - started
+        f.write_inventory()
+        yield f
+    finally:
+        f.close()
+        print("\nfleet timings (s): " + ", ".join(f"{k} {v:.1f}" for k, v in TIMINGS.items()))
+
+
+def page_blocks() -> list[str]:
+    """The page's `shell` blocks, in order: what a reader types."""
+    blocks, block = [], None
+    for line in PAGE.read_text().splitlines():
+        if block is None and line.strip() == "```shell":
+            block = []
+        elif block is not None and line.strip() == "```":
+            blocks.append("\n".join(block))
+            block = None
+        elif block is not None:
+            block.append(line)
+    return blocks
+
+
+def page_block(fleet: Fleet, needle: str, nth: int = 0) -> PlaybookRun:
+    """Run the page block that is `needle` (or else contains it; the nth such
+    block), from ansible/, as a reader would, against the test fleet's inventory."""
+    blocks = page_blocks()
+    found = [b for b in blocks if b.strip() == needle] or [b for b in blocks if needle in b]
+    code = found[nth]
+    env = {**os.environ,
+           "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}",
+           "ANSIBLE_INVENTORY": str(fleet.inventory_dir), "ANSIBLE_NOCOLOR": "1",
+           "HOME": str(fleet.work)}
+    started = time.monotonic()
+    proc = subprocess.run(["bash", "-euo", "pipefail", "-c", code], cwd=ANSIBLE, env=env,
+                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                          timeout=300)
+    run = PlaybookRun(proc.returncode, proc.stdout, time.monotonic() - started)
+    run.recap = Fleet.parse_recap(proc.stdout)
+    assert run.rc == 0, (f"page block failed ({run.rc}):\n{code}\n"
+                         f"--- output ---\n{run.output[-4000:]}")
+    return run
+
+
+def states(fleet: Fleet) -> dict[str, str]:
+    return {name: fleet.state(name) for name in fleet.names}
+
+
+def assert_failed_early(run: PlaybookRun, reason: str, before: dict[str, str], fleet: Fleet):
+    print(run.output[-1500:])
+    assert run.rc != 0
+    assert reason in run.output
+    # Preflight only: no task of the rollout ran, and no host changed.
+    assert "TASK [influxdb_tls : This host's paths]" not in run.output
+    assert all(r["changed"] == 0 for r in run.recap.values()), run.recap
+    assert states(fleet) == before
+
+
+def test_missing_ca_file_fails_early_and_changes_nothing(fleet):
+    before = states(fleet)
+    run = fleet.playbook("tls.yml")
+    assert_failed_early(run, f"missing CA file {fleet.ca_cert()} on the controller", before,
+                        fleet)
+    assert "ansible-playbook ca.yml" in run.output  # the fix
+
+
+def test_page_installs_ansible_and_makes_the_ca(fleet):
+    page_block(fleet, "pip install")
+    run = page_block(fleet, "ansible-playbook ca.yml")
+    ca = x509.load_pem_x509_certificate(fleet.ca_cert().read_bytes())
+    assert ca.extensions.get_extension_for_class(x509.BasicConstraints).value.ca
+    assert oct((fleet.pki_dir / "ca.key").stat().st_mode & 0o777) == "0o600"
+    assert "changed=" in run.output
+
+
+def test_unreachable_host_fails_early_and_changes_nothing(fleet):
+    before = states(fleet)
+    # A fourth server reached over SSH, as a reader's are: an address on the
+    # fleet's network where nothing listens on port 22.
+    ghost = {"ansible_host": fleet.ip(fleet.names[0]),
+             "ansible_ssh_common_args": "-o ConnectTimeout=10 -o StrictHostKeyChecking=no"}
+    fleet.write_inventory(extra_hosts={"influx9.fleet.test": ghost})
+    try:
+        run = fleet.playbook("tls.yml")
+    finally:
+        fleet.write_inventory()
+    assert_failed_early(run, "UNREACHABLE", before, fleet)
+    assert run.recap["influx9.fleet.test"]["unreachable"] == 1
+    assert "Failed to connect to the host via ssh" in run.output
+    assert "fatal: [influx9.fleet.test]: UNREACHABLE!" in run.output
+
+
+@pytest.mark.parametrize("bad_vars,reason", [
+    ({"influxdb_tls_name": "influx.example.com"},
+     "unknown variable influxdb_tls_name for influx1.fleet.test"),
+    ({"influxdb_tls_min_version": 1.1},
+     'influx1.fleet.test: influxdb_tls_min_version must be "1.2" or "1.3" (got 1.1)'),
+    ({"influxdb_tls_names": "influx1.fleet.test"},
+     'influx1.fleet.test: influxdb_tls_names must be a list of DNS names (got "influx1.'),
+])
+def test_wrong_inventory_variable_fails_early_and_changes_nothing(fleet, bad_vars, reason):
+    before = states(fleet)
+    # Host variables: they win over group_vars/influxdb.yml, as a reader's would.
+    fleet.write_inventory(host_vars={fleet.names[0]: bad_vars})
+    try:
+        run = fleet.playbook("tls.yml")
+    finally:
+        fleet.write_inventory()
+    assert_failed_early(run, reason, before, fleet)
+
+
+def test_broken_host_is_rolled_back_and_the_hosts_after_it_untouched(fleet):
+    """influx2's key goes to a user influxd does not run as: influxd cannot
+    read it and exits at start. influx1 is done, influx2 is put back on HTTP,
+    influx3 is never touched."""
+    one, two, three = fleet.names
+    before = states(fleet)
+    fleet.write_inventory(host_vars={two: {"influxdb_tls_user": "root"}})
+    try:
+        run = fleet.playbook("tls.yml")
+    finally:
+        fleet.write_inventory()
+    TIMINGS["rollout with a broken host"] = run.seconds
+    summary = next(ln for ln in run.output.splitlines() if "ROLLOUT STOPPED" in ln)
+    print(run.output[-2500:])
+    assert run.rc != 0
+    assert run.changed()[one] > 0 and run.recap[two]["failed"] == 1
+    assert run.recap[three]["changed"] == 0
+    text = " ".join(run.output.split())
+    assert f"ROLLOUT STOPPED at {two} (host 2 of 3)" in text
+    assert "server.key: permission denied" in text
+    assert f"ROLLED BACK: {two} has its previous files again and influxd answers its " \
+           "previous HTTP /ping" in text
+    assert f"DONE: {one}. NOT TOUCHED: {three}." in text
+    assert summary
+    # influx1 serves HTTPS; influx2 and influx3 are byte for byte as before, on HTTP.
+    assert "tls-cert" in fleet.config(one)
+    assert fleet.state(two) == before[two]
+    assert fleet.state(three) == before[three]
+    for name in (two, three):
+        assert fleet.sh(name, "curl -s -o /dev/null -w '%{http_code}' "
+                              "http://localhost:8086/ping") == "204"
+        assert fleet.sh(name, "systemctl is-active telegraf").strip() == "active"
+    wait_for(lambda: fleet.stored(two) >= fleet.produced(two) - 2,
+             f"{two}'s Telegraf writing over HTTP again", 30)
+
+
+def test_page_rollout_serves_each_hosts_new_certificate_and_refuses_tls_1_1(fleet):
+    run = page_block(fleet, "ansible-playbook tls.yml")
+    TIMINGS["rollout (page)"] = run.seconds
+    print(run.output[-1200:])
+    one, two, three = fleet.names
+    assert run.changed()[one] == 0  # done by the broken run, nothing to do
+    assert run.changed()[two] > 0 and run.changed()[three] > 0
+    for name in fleet.names:
+        assert fleet.served_certificate(name) == fleet.issued_certificate(name)
+        result = probe(f"https://{fleet.ip(name)}:8086", ca_file=str(fleet.ca_cert()),
+                       server_name=name)
+        assert result.verified, result.verify_error
+        assert result.versions["TLSv1.2"] == "accepted"
+        assert result.versions["TLSv1.1"].startswith("refused"), result.versions
+        assert result.plain_http_refused
+
+
+def test_page_second_run_changes_nothing(fleet):
+    run = page_block(fleet, "ansible-playbook tls.yml", nth=1)
+    TIMINGS["idempotent re-run (page)"] = run.seconds
+    assert run.changed() == dict.fromkeys(fleet.names, 0)
+
+
+def test_page_rotation_gives_every_host_a_new_certificate(fleet):
+    old = {name: fleet.served_certificate(name) for name in fleet.names}
+    run = page_block(fleet, "influxdb_tls_rotate=true")
+    TIMINGS["rotation (page)"] = run.seconds
+    for name in fleet.names:
+        new = fleet.served_certificate(name)
+        assert new != old[name] and new == fleet.issued_certificate(name)
+        assert x509.load_der_x509_certificate(new).serial_number != \
+            x509.load_der_x509_certificate(old[name]).serial_number
+
+
+def test_every_point_every_telegraf_produced_is_stored(fleet):
+    counts = {}
+    for name in fleet.names:
+        # SIGTERM: Telegraf flushes what it holds, then exits.
+        fleet.sh(name, "systemctl stop telegraf")
+        produced, stored = fleet.produced(name), fleet.stored(name)
+        counts[name] = (produced, stored)
+    print(f"\npoints produced/stored per host: {counts}")
+    for name, (produced, stored) in counts.items():
+        assert produced == stored, f"{name}: produced {produced}, stored {stored}"
+        assert produced > 20  # points from before, during and after the rollout
