@@ -188,11 +188,16 @@ class Timings:
         self.counts = {"ran": 0, "hidden": 0, "skipped": 0, "failed": 0}
         self.per_host: dict[str, int] = defaultdict(int)
         self.skip_reasons: dict[str, int] = defaultdict(int)
+        self.journeys: dict[str, dict] = {}
         # (page, host) -> outcome counts, for the site's provenance line.
         self.outcomes: dict[tuple[str, str], dict[str, int]] = defaultdict(
             lambda: {"passed": 0, "failed": 0, "skipped": 0})
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        journey = re.match(r".*journey\.yml\[(\w+)\]::(.*\.md)::line ", report.nodeid)
+        if journey:
+            self._journey(journey[1], journey[2], report)
+            return
         page = re.match(r"(.*\.md)\[(\w+)\]::line ", report.nodeid)
         if not page:
             return
@@ -214,8 +219,28 @@ class Timings:
             reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else "skipped"
             self.skip_reasons[reason.removeprefix("Skipped: ")] += 1
 
+    def _journey(self, host: str, page: str, report: pytest.TestReport) -> None:
+        j = self.journeys.setdefault(host, {"pages": [], "ran": 0, "hidden_checks": 0,
+                                            "setup_skipped": 0, "failed": 0, "s": 0.0})
+        if page not in j["pages"]:
+            j["pages"].append(page)
+        j["s"] += report.duration
+        if report.when == "call":
+            j["ran"] += 1
+            j["hidden_checks"] += dict(report.user_properties).get("hidden", False)
+            j["failed"] += report.failed
+        elif report.skipped and JOURNEY_SETUP_OFF in str(report.longrepr):
+            j["setup_skipped"] += 1
+        elif report.failed:
+            j["failed"] += 1
+
     def pytest_terminal_summary(self, terminalreporter, exitstatus, config) -> None:
-        if not self.pages:
+        for host, j in sorted(self.journeys.items()):
+            terminalreporter.write_line(
+                f"journey [{host}]: {len(j['pages'])} pages in nav order, {j['ran']} blocks ran "
+                f"({j['hidden_checks']} hidden checks, {j['failed']} failed), "
+                f"{j['setup_skipped']} hidden set-up blocks off, {j['s']:.1f} s")
+        if not self.pages and not self.journeys:
             return
         c = self.counts
         terminalreporter.write_line(
@@ -233,6 +258,7 @@ class Timings:
             "blocks_per_host": dict(self.per_host),
             "skip_reasons": dict(self.skip_reasons),
             "pages_s": {p: round(t, 2) for p, t in sorted(self.pages.items())},
+            "journey": {h: {**j, "s": round(j["s"], 2)} for h, j in sorted(self.journeys.items())},
         }
         out = config.rootpath / "reports" / "docs-timings.json"
         out.parent.mkdir(exist_ok=True)

@@ -153,3 +153,36 @@ def test_a_block_that_must_fail_fails_the_page_when_it_succeeds(pytester, monkey
     result.assert_outcomes(failed=1)
     assert "exit code 0, expected 60" in result.stdout.str()
     assert leftover(session) == []
+
+
+def test_the_journey_runs_pages_in_nav_order_on_one_host_with_hidden_set_up_off(
+        pytester, monkeypatch):
+    """b.md passes alone (its hidden set-up prepares the host) and fails in the
+    journey, where only what a.md visibly left behind exists."""
+    pytester.makefile(".yml", mkdocs="nav:\n  - Home: index.md\n  - Guide:\n"
+                                     "      - A: a.md\n      - B: b.md\n")
+    docs = pytester.mkdir("docs")
+    (docs / "a.md").write_text("# A\n\n```bash\necho from-a > /tmp/left-by-a\n```\n")
+    (docs / "b.md").write_text(
+        "# B\n\n<!--\n```bash\n# Hidden set-up: what a reader would not have.\n"
+        "echo hidden > /tmp/made-by-hidden-set-up\n```\n-->\n\n"
+        "```bash\ncat /tmp/left-by-a\n```\n\n<!--pytest-codeblocks:expected-output-->\n\n"
+        "```text\nfrom-a\n```\n\n```bash\ncat /tmp/made-by-hidden-set-up\n```\n")
+    pytester.mkdir("tests")
+    (pytester.path / "tests" / "journey.yml").write_text("section: Guide\nhosts: [binary]\n")
+    pytester.makeini("[pytest]\nrunbook_pages = docs\n")
+    session = f"journey-{os.getpid()}"
+    monkeypatch.setenv("RUNBOOK_TEST_SESSION", session)
+    monkeypatch.setenv("PYTHONPATH", str(ROOT))
+    args = ("-p", "tests.docs_harness", "-p", "no:cacheprovider", "-rs")
+
+    alone = pytester.runpytest_subprocess(*args, "docs/b.md")
+    alone.assert_outcomes(failed=1, passed=2)  # alone, a.md's file is missing
+    journey = pytester.runpytest_subprocess(*args, "tests/journey.yml")
+    journey.assert_outcomes(passed=2, failed=1, skipped=1)
+    out = journey.stdout.str()
+    assert "hidden set-up is off" in out
+    assert "journey: docs/b.md:20 [binary]: block failed: exit code 1" in out
+    assert "No such file or directory" in out
+    assert "journey [binary]: 2 pages in nav order, 3 blocks ran" in out
+    assert leftover(session) == []
