@@ -198,3 +198,37 @@ chmod 755 /usr/local/sbin/restart-fails-once; touch /root/fail-once""")
     print(f"failed renewal rolled back: {old} served again (live/ holds "
           f"{live_serial(host)}); Telegraf produced {made}, stored {kept}")
     assert kept == made
+
+
+@pytest.mark.parametrize("bad, finding", [
+    ("mismatched pair", "key-mismatch"),
+    ("encrypted key", "key-encrypted"),
+    ("wrong host", "host-not-covered"),
+])
+def test_hook_refuses_a_bad_pair_by_name_and_influxd_keeps_serving_its_own(host, bad, finding):
+    """certbot's real pair, spoilt one way each, handed to the hook as a lineage."""
+    live = f"/etc/letsencrypt/live/{NAME}"
+    spoil = {
+        "mismatched pair": "openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 "
+                           "-out privkey.pem",
+        "encrypted key": f"openssl pkey -in {live}/privkey.pem -aes256 -passout pass:secret "
+                         "-out privkey.pem",
+        "wrong host": "true",
+    }[bad]
+    served_before = served_serial(host)
+    files_before = sh(host, "sha256sum /etc/ssl/influxdb/server.crt /etc/ssl/influxdb/server.key")
+    out = sh(host, f"""set -e; rm -rf /root/bad; mkdir -m 700 /root/bad; cd /root/bad
+cp {live}/fullchain.pem {live}/privkey.pem .
+{spoil}
+code=0; RENEWED_LINEAGE=/root/bad runbook deploy-hook \
+  --host {'other.example.test' if bad == 'wrong host' else NAME} 2>&1 || code=$?
+echo "exit $code" """)
+    assert out.strip().endswith("exit 1"), out
+    first = next(ln for ln in out.splitlines() if ln.startswith("ERROR:"))
+    assert f"[{finding}]" in first and "The served certificate is untouched" in first, out
+    assert "Traceback" not in out
+    assert served_serial(host) == served_before
+    assert sh(host, "sha256sum /etc/ssl/influxdb/server.crt /etc/ssl/influxdb/server.key"
+              ) == files_before
+    assert sh(host, "ls -A /etc/ssl/influxdb").split() == ["server.crt", "server.key"], (
+        "a staging folder or a previous/ copy was left behind")
