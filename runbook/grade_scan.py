@@ -17,7 +17,7 @@ import subprocess
 from dataclasses import asdict, dataclass, field
 
 from runbook.client import tls_context
-from runbook.errors import EXIT_USAGE, EnvironmentProblem, ProbeError
+from runbook.errors import EXIT_USAGE, EnvironmentProblem, ProbeError, UsageError
 from runbook.probe import (
     VERSIONS,
     Target,
@@ -159,6 +159,9 @@ def tls13_suite_accepted(target: Target, suite: str, timeout: float) -> bool | N
 
 def scan(url: str, *, ca_file: str | None = None, timeout: float = 5.0) -> Scan:
     """Everything a grade needs; each network step is bounded by `timeout`."""
+    if url.lower().startswith("http://"):  # say "grade", not probe's wording
+        raise UsageError(f"grade needs an https:// URL, not {url!r}",
+                         fix=f"use https://{url[len('http://'):]}", url=url)
     target = Target.from_url(url)
     verifying = tls_context(ca_file)  # a bad CA file fails before any connection
     result = Scan(url=url)

@@ -137,3 +137,9 @@ def test_unknown_profile_is_bad_input():
     line = one_line_error(run_grade("https://localhost:8086", "--profile", "paranoid"), started,
                           15)
     assert "'paranoid' is not one of 'modern', 'intermediate', 'old'" in line
+
+
+def test_an_http_url_is_bad_input():
+    started = time.monotonic()
+    line = one_line_error(run_grade("http://localhost:8086"), started, 15)
+    assert line == "ERROR: grade needs an https:// URL, not 'http://localhost:8086'"
