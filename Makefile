@@ -11,7 +11,7 @@ STAMP := $(VENV)/.installed
 PYTEST_N ?= 2
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: demo down test test-unit test-server test-docs test-site site serve images engine deps lint bench clean
+.PHONY: client-kit demo down test test-unit test-server test-docs test-site site serve images engine deps lint bench clean
 
 deps:
 	@scripts/install-deps.sh
@@ -32,6 +32,10 @@ images: engine
 	@scripts/build-package-host.sh >/dev/null
 	@scripts/build-docker-host.sh >/dev/null
 
+# The client libraries clients.md installs in its hosts (they have no internet).
+client-kit: $(STAMP)
+	@scripts/build-client-kit.sh >/dev/null
+
 lint: $(STAMP)
 	$(BIN)/ruff check runbook tests scripts
 	$(BIN)/mypy
@@ -43,7 +47,7 @@ test-unit: $(STAMP)
 test-server: $(STAMP) images
 	$(BIN)/pytest tests -m server -q
 
-test-docs: $(STAMP) images
+test-docs: $(STAMP) images client-kit
 	$(BIN)/pytest docs -n $(PYTEST_N) --dist loadfile -q
 
 site: $(STAMP)
@@ -54,7 +58,7 @@ test-site: $(STAMP) site
 	$(BIN)/pytest tests -m browser -q
 
 # The whole suite in one pytest run, so the last line is one summary.
-test: $(STAMP) images lint
+test: $(STAMP) images client-kit lint
 	@scripts/install-deps.sh browser
 	$(BIN)/pytest tests docs -n $(PYTEST_N) --dist loadfile
 

@@ -399,7 +399,7 @@ def telegraf_config(url: str, ca_file: str | None, insecure_skip_verify: bool, o
 @click.option("--json", "as_json", is_flag=True)
 def doctor(log_file: Path | None, as_json: bool) -> None:
     """Explain TLS errors in influxd's log or a client's output."""
-    from runbook.doctor import TROUBLESHOOT_PAGE, diagnose
+    from runbook.doctor import diagnose
     from runbook.files import LOG_LIMIT, read_input, read_stdin
 
     data = (read_input(log_file, "log", limit=LOG_LIMIT) if log_file
@@ -419,7 +419,7 @@ def doctor(log_file: Path | None, as_json: bool) -> None:
             click.echo(f"[{s.id}] {line}")
             click.echo(f"  cause: {s.cause}")
             click.echo(f"  fix:   {s.fix}")
-            click.echo(f"  see:   {TROUBLESHOOT_PAGE}#{s.section}")
+            click.echo(f"  see:   {s.page}#{s.section}")
     sys.exit(EXIT_FAILED if found else EXIT_OK)
 
 
