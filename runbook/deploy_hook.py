@@ -27,9 +27,16 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from runbook.errors import RunbookError, UsageError
+from cryptography import x509
+
+from runbook.certs import not_after
+from runbook.checks import check_files
+from runbook.errors import RunbookError, UsageError, WaitTimeout
 from runbook.files import PEM_LIMIT, read_input, write_together
 from runbook.findings import Finding, has_errors
+from runbook.pem import load_certificates
+from runbook.probe import served_leaf
+from runbook.wait import poll_until
 
 DEFAULT_DEST = Path("/etc/ssl/influxdb")
 DEFAULT_RESTART = "systemctl restart influxdb"
@@ -70,10 +77,8 @@ class HookResult:
     findings: list[Finding]
 
 
-def _serial(pem_or_path: Path) -> str:
-    from runbook.pem import load_certificates
-
-    return f"{load_certificates(pem_or_path)[0].serial_number:X}"
+def _serial(cert_path: Path) -> str:
+    return f"{load_certificates(cert_path)[0].serial_number:X}"
 
 
 def _system_bundle() -> str:
@@ -102,8 +107,6 @@ def _stage(plan: HookPlan) -> Path:
 
 
 def _gate(plan: HookPlan, staging: Path) -> list[Finding]:
-    from runbook.checks import check_files
-
     findings = check_files(staging / CERT_NAME, staging / KEY_NAME, host=plan.host,
                            ca_path=plan.ca_file or _system_bundle(), uid=plan.owner[0])
     if has_errors(findings):
@@ -138,10 +141,6 @@ def _swap_in(plan: HookPlan, staging: Path) -> str | None:
 
 def _restart_and_verify(plan: HookPlan, want: str) -> str | None:
     """None when influxd restarted and serves serial `want`; else why not."""
-    from runbook.errors import WaitTimeout
-    from runbook.probe import served_leaf
-    from runbook.wait import poll_until
-
     try:
         proc = subprocess.run(plan.restart, capture_output=True, text=True,  # noqa: S603 - the operator's own command
                               timeout=plan.restart_timeout, check=False)
@@ -156,8 +155,6 @@ def _restart_and_verify(plan: HookPlan, want: str) -> str | None:
                 + (f": {said[-1]}" if said else ""))
 
     def served() -> str:
-        from cryptography import x509
-
         der = served_leaf(plan.url, ca_file=plan.ca_file, server_name=plan.host)
         return f"{x509.load_der_x509_certificate(der).serial_number:X}"
 
@@ -199,9 +196,6 @@ def deploy(plan: HookPlan) -> HookResult:
     try:
         findings = _gate(plan, staging)
         new_serial = _serial(staging / CERT_NAME)
-        from runbook.certs import not_after
-        from runbook.pem import load_certificates
-
         expires = not_after(load_certificates(staging / CERT_NAME)[0]).isoformat()
         previous = _swap_in(plan, staging)
     finally:
