@@ -11,7 +11,7 @@ STAMP := $(VENV)/.installed
 PYTEST_N ?= 2
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: client-kit demo down test test-unit test-server test-docs test-site site serve images engine deps lint bench clean
+.PHONY: client-kit demo down test test-unit test-server test-docs test-site test-fleet site serve images engine deps lint bench clean
 
 deps:
 	@scripts/install-deps.sh
@@ -46,6 +46,10 @@ test-unit: $(STAMP)
 
 test-server: $(STAMP) images
 	$(BIN)/pytest tests -m server -q
+
+# The Ansible rollout (ansible/, docs/fleet.md) against three package hosts.
+test-fleet: $(STAMP) images
+	$(BIN)/pytest tests/integration/test_fleet.py -q
 
 test-docs: $(STAMP) images client-kit
 	$(BIN)/pytest docs -n $(PYTEST_N) --dist loadfile -q
