@@ -23,6 +23,7 @@ import sys
 import tempfile
 import time
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -108,11 +109,16 @@ class Fleet:
                 image, detach=True, name=self.container_name(name), hostname=name,
                 network=self.network.name, labels={OWNER_LABEL: "pytest"},
                 environment={"PYTHONPATH": "/opt/runbook"}, **kwargs)
-        for name, container in self.containers.items():
-            host_package.wait_ready(container, deadline_s=90)
-            self._onboard(name)
-            self._start_telegraf(name)
+        # The hosts boot in parallel; each is ready when Telegraf's first
+        # point is stored.
+        with ThreadPoolExecutor(len(self.names)) as pool:
+            list(pool.map(self._prepare, self.names))
         return self
+
+    def _prepare(self, name: str) -> None:
+        host_package.wait_ready(self.containers[name], deadline_s=90)
+        self._onboard(name)
+        self._start_telegraf(name)
 
     def close(self) -> None:
         for container in self.containers.values():
