@@ -241,3 +241,35 @@ def test_cli_hook_reads_renewed_lineage_and_refuses_with_one_error_line(site):
     assert first.startswith("ERROR: refused the new pair from ") and "[key-mismatch]" in first
     assert "Traceback" not in refused.stderr
     assert site.served_serial() == serial_of(renewed)
+
+
+def test_compare_files_with_a_file_older_than_the_served_certificate_says_it_differs(site):
+    older_file = site.tmp / "older.crt"
+    older_file.write_bytes(site.first.cert_pem())
+    site.ca.issue([NAME], days=certs.DEFAULT_LEAF_DAYS + 1).write(
+        site.dest / "server.crt", site.dest / "server.key", overwrite=True)
+    site.restart()
+    der = served_leaf(f"https://127.0.0.1:{site.port}", ca_file=str(site.ca_file),
+                      server_name=NAME)
+    finding = compare_with_file(der, str(older_file))["finding"]
+    assert finding["id"] == "served-cert-differs"  # type: ignore[index]
+
+
+def test_cli_hook_without_renewed_lineage_is_a_usage_error_before_anything_is_touched(site):
+    env = {k: v for k, v in os.environ.items() if k != "RENEWED_LINEAGE"}
+    proc = subprocess.run([sys.executable, "-m", "runbook", "deploy-hook", "--host", NAME,
+                           "--dest", str(site.dest)], capture_output=True, text=True,
+                          timeout=60, cwd=ROOT, env=env)
+    assert proc.returncode == 2
+    assert proc.stderr.splitlines()[0] == ("ERROR: RENEWED_LINEAGE is not set and --lineage "
+                                           "is not given")
+    assert site.served_serial() == serial_of(site.first)
+
+
+def test_cli_hook_with_a_missing_lineage_names_the_file(site):
+    proc = _runbook("deploy-hook", "--host", NAME, "--dest", str(site.dest), "--user",
+                    str(os.getuid()), "--lineage", str(site.tmp / "no-such-lineage"))
+    assert proc.returncode == 2, proc.stderr
+    assert proc.stderr.startswith("ERROR: ") and "no-such-lineage/fullchain.pem" in proc.stderr
+    assert "Traceback" not in proc.stderr
+    assert not list(site.dest.glob(".new-*"))
