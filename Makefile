@@ -62,9 +62,12 @@ test-site: $(STAMP) site
 	$(BIN)/pytest tests -m browser -q
 
 # The whole suite in one pytest run, so the last line is one summary.
+# SHARD=K/N runs only shard K of N (scripts/shard.py; CI runs N at once).
+SHARD ?=
 test: $(STAMP) images client-kit lint
 	@scripts/install-deps.sh browser
-	$(BIN)/pytest tests docs -n $(PYTEST_N) --dist loadfile
+	$(BIN)/pytest $(if $(SHARD),$(shell scripts/shard.py $(subst /, ,$(SHARD))),tests docs) \
+	  -n $(PYTEST_N) --dist loadfile
 
 serve: $(STAMP)
 	$(BIN)/mkdocs serve
