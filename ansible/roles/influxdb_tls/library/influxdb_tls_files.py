@@ -8,6 +8,11 @@ state=snapshot: `paths`: returns `files`, {path: {exists, content (base64),
                 mode, uid, gid}}, what a rollback needs.
 state=restore:  `files`, a snapshot: puts each file back as it was and
                 removes those that did not exist.
+state=settings: `path` and `settings` {key: TOML value}: edits a flat
+                TOML file in place, like lineinfile: the line `key = ...`
+                is replaced where it is, or appended when there is none
+                (influxd refuses duplicate keys, so none is added). Mode and
+                owner stay as they are.
 
 Every write goes to a temp file in the same folder that is 0600 from its
 first byte, gets its mode and owner, then is renamed over the old file: a key
@@ -19,8 +24,10 @@ from __future__ import annotations
 
 import base64
 import grp
+import json
 import os
 import pwd
+import re
 import stat
 import tempfile
 
@@ -83,13 +90,33 @@ def wanted(spec: dict) -> dict:
             "mode": f"{int(str(spec['mode']), 8):04o}", "uid": user.pw_uid, "gid": gid}
 
 
+def edit_settings(path: str, settings: dict) -> dict:
+    """The snapshot-shaped new state of a TOML file with `settings` applied."""
+    have = snapshot(path)
+    if not have["exists"]:
+        raise ValueError(f"{path} does not exist")
+    lines = base64.b64decode(have["content"]).decode().splitlines()
+    for key, value in settings.items():
+        line = f"{key} = {json.dumps(str(value))}"
+        pattern = re.compile(rf"^\s*{re.escape(key)}\s*=")
+        at = [i for i, text in enumerate(lines) if pattern.match(text)]
+        if at:
+            lines[at[0]] = line
+        else:
+            lines.append(line)
+    content = ("\n".join(lines) + "\n").encode()
+    return {**have, "content": base64.b64encode(content).decode()}
+
+
 def main() -> None:
     module = AnsibleModule(
         argument_spec={
-            "state": {"type": "str", "choices": ["install", "snapshot", "restore"],
+            "state": {"type": "str", "choices": ["install", "snapshot", "restore", "settings"],
                       "required": True},
             "paths": {"type": "list", "elements": "path", "default": []},
             "files": {"type": "raw", "default": {}},
+            "path": {"type": "path"},
+            "settings": {"type": "dict", "default": {}},
         },
         supports_check_mode=True,
     )
@@ -99,6 +126,9 @@ def main() -> None:
             module.exit_json(changed=False, files={p: snapshot(p) for p in module.params["paths"]})
         if state == "install":
             plan = {spec["path"]: wanted(spec) for spec in files}
+        elif state == "settings":
+            path = module.params["path"]
+            plan = {path: edit_settings(path, module.params["settings"])}
         else:
             plan = files
         written = [p for p, want in plan.items() if write(p, want, module.check_mode)]
