@@ -32,6 +32,8 @@ import yaml
 from runbook.client import tls_context
 from runbook.server import OWNER_LABEL, docker_client
 from tests import host_package
+from tests.docs_harness import LABEL as SESSION_LABEL
+from tests.docs_harness import SESSION_ENV
 
 ROOT = Path(__file__).resolve().parent.parent
 ANSIBLE = ROOT / "ansible"
@@ -98,16 +100,22 @@ class Fleet:
 
     # -- lifecycle -----------------------------------------------------------
 
+    def labels(self) -> dict[str, str]:
+        """Ours, plus the test session's: the harness's end-of-run sweep then
+        removes the hosts even if this process is killed before close()."""
+        session = os.environ.get(SESSION_ENV)
+        return {OWNER_LABEL: "pytest", **({SESSION_LABEL: session} if session else {})}
+
     def start(self) -> Fleet:
         client = docker_client()
         image = host_package.build_image()
-        self.network = client.networks.create(self.prefix, labels={OWNER_LABEL: "pytest"})
+        self.network = client.networks.create(self.prefix, labels=self.labels())
         for name in self.names:
             kwargs = host_package.run_kwargs()
             kwargs["volumes"][str(ROOT)] = {"bind": "/opt/runbook", "mode": "ro"}
             self.containers[name] = client.containers.run(
                 image, detach=True, name=self.container_name(name), hostname=name,
-                network=self.network.name, labels={OWNER_LABEL: "pytest"},
+                network=self.network.name, labels=self.labels(),
                 environment={"PYTHONPATH": "/opt/runbook"}, **kwargs)
         # The hosts boot in parallel; each is ready when Telegraf's first
         # point is stored.
