@@ -190,7 +190,7 @@ def test_broken_host_is_rolled_back_and_the_hosts_after_it_untouched(fleet):
 def test_page_rollout_serves_each_hosts_new_certificate_and_refuses_tls_1_1(fleet):
     run = page_block(fleet, "ansible-playbook tls.yml")
     TIMINGS["rollout (page)"] = run.seconds
-    print(run.output[-1200:])
+    print(f"\nrollout recap: {run.recap}")
     one, two, three = fleet.names
     assert run.changed()[one] == 0  # done by the broken run, nothing to do
     assert run.changed()[two] > 0 and run.changed()[three] > 0
@@ -208,6 +208,7 @@ def test_page_rollout_serves_each_hosts_new_certificate_and_refuses_tls_1_1(flee
 def test_page_second_run_changes_nothing(fleet):
     run = page_block(fleet, "ansible-playbook tls.yml", nth=1)
     TIMINGS["idempotent re-run (page)"] = run.seconds
+    print(f"\nre-run recap: {run.recap}")
     assert run.changed() == dict.fromkeys(fleet.names, 0)
 
 
@@ -215,6 +216,7 @@ def test_page_rotation_gives_every_host_a_new_certificate(fleet):
     old = {name: fleet.served_certificate(name) for name in fleet.names}
     run = page_block(fleet, "influxdb_tls_rotate=true")
     TIMINGS["rotation (page)"] = run.seconds
+    print(f"\nrotation recap: {run.recap}")
     for name in fleet.names:
         new = fleet.served_certificate(name)
         assert new != old[name] and new == fleet.issued_certificate(name)
