@@ -20,7 +20,12 @@ elif command -v docker >/dev/null && ! command -v influxd >/dev/null; then host=
 else host=binary; fi
 [[ $host == package && $# -gt 0 ]] && { echo "start-tls-influxd.sh: the package host takes no influxd flags" >&2; exit 2; }
 
-if [[ ! -f $tls/server.crt ]]; then
+# SELF_SIGNED=1: the state configure.md leaves (a self-signed server.crt, no CA).
+trust=$tls/ca.crt
+if [[ ${SELF_SIGNED:-0} == 1 ]]; then
+  trust=$tls/server.crt
+  [[ -f $tls/server.crt ]] || runbook certs self-signed --out "$tls" --san localhost --san 127.0.0.1 >/dev/null
+elif [[ ! -f $tls/server.crt ]]; then
   runbook certs ca --out "$tls" >/dev/null
   runbook certs issue --ca-cert "$tls/ca.crt" --ca-key "$tls/ca.key" --out "$tls" \
     --san localhost --san 127.0.0.1 >/dev/null
@@ -44,10 +49,9 @@ case $host in
     runuser -u influxdb -- influxd --tls-cert="$tls/server.crt" --tls-key="$tls/server.key" "$@" \
       >> /var/log/influxdb.log 2>&1 & ;;
 esac
-curl --silent --show-error --fail --retry 30 --retry-delay 1 --retry-all-errors \
-  --cacert "$tls/ca.crt" -o /dev/null https://127.0.0.1:8086/health
+runbook wait https://127.0.0.1:8086/health --ca "$trust" >/dev/null
 if [[ ! -f /root/.influx-token ]]; then
-  curl --silent --show-error --fail --cacert "$tls/ca.crt" https://localhost:8086/api/v2/setup \
+  curl --silent --show-error --fail --cacert "$trust" https://localhost:8086/api/v2/setup \
     -H 'Content-Type: application/json' \
     -d '{"username":"runbook","password":"runbook-password","org":"runbook","bucket":"telegraf","token":"runbook-operator-token"}' \
     -o /dev/null

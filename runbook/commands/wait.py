@@ -1,0 +1,25 @@
+"""`runbook wait URL`: return as soon as influxd answers, fail fast when waiting cannot help."""
+
+from __future__ import annotations
+
+import click
+
+from runbook.cli import cli
+
+
+@cli.command()
+@click.argument("url")
+@click.option("--ca", "ca_file", help="CA file to verify against (default: the system store).")
+@click.option("--insecure", is_flag=True, help="Skip verification (self-signed, not copied).")
+@click.option("--timeout", type=click.FloatRange(0.1, 3600), default=30.0, show_default=True,
+              help="Seconds to wait in all.")
+def wait(url: str, ca_file: str | None, insecure: bool, timeout: float) -> None:
+    """Wait until URL (e.g. https://localhost:8086/health) answers.
+
+    Polls 20 times a second. Exit 0 once it answers; 1 at the deadline, or at
+    once if the certificate does not verify or the server speaks plain HTTP.
+    """
+    from runbook.ready import wait_ready
+
+    ready = wait_ready(url, ca_file=ca_file, insecure=insecure, timeout=timeout)
+    click.echo(f"ready: {ready.url} answered {ready.status} after {ready.seconds:.2f} s")
