@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import pytest
+
 DOCS = Path(__file__).resolve().parents[2] / "docs"
 INSECURE = re.compile(r"--insecure\b|(?<![\w-])-k\b|insecure_skip_verify\s*=\s*true")
 
@@ -59,3 +61,48 @@ def test_every_test_named_on_the_differences_page_exists():
     missing = [f"{path}::{name}" for path, name in named
                if f"def {name}(" not in (root / path).read_text()]
     assert missing == []
+
+
+# Test plumbing a reader should never type: output trimmed or rewritten to
+# please a test (the harness matches `...` instead), an exit code turned into
+# output (the exit_code mark instead), and passwords on the command line.
+PLUMBING = re.compile(r"\|\s*sed\s+(?!-i\b)|\|\s*cut\b|\|\s*head\b|\|\|\s*echo\b|\|\|\s*true\b"
+                      r"|\bpass:\S|--password[ =](?![\"']?\$\()")
+
+
+def visible_plumbing(page: Path) -> list[str]:
+    from tests.page_blocks import page_plan
+
+    _, plan = page_plan(page)
+    return [f"{page.name}:{p.block.lineno}: {line.strip()}"
+            for p in plan if not p.hidden
+            for line in p.block.code.splitlines() if PLUMBING.search(line)]
+
+
+def test_visible_blocks_carry_no_test_plumbing():
+    offenders = [hit for page in sorted(DOCS.glob("*.md")) for hit in visible_plumbing(page)]
+    assert offenders == []
+
+
+@pytest.mark.parametrize("line", [
+    "openssl s_client -connect x:1 | sed 's/OpenSSL\\/[0-9.]*/OpenSSL/'",
+    "runbook doctor --log f | head -4 | cut -c1-100",
+    "curl https://x || echo \"exit code: $?\"",
+    "openssl pkey -in k -aes256 -passout pass:example",
+    "influx setup --password secret123",
+])
+def test_the_plumbing_checker_catches(line, tmp_path):
+    page = tmp_path / "p.md"
+    page.write_text(f"# p\n\n```bash\n{line}\n```\n")
+    assert visible_plumbing(page)
+
+
+@pytest.mark.parametrize("line", [
+    "sed -i 's/^a/b/' /etc/influxdb/config.toml",
+    "influx setup --password \"$(cat ~/.influx-password)\"",
+    "grep -m1 -o 'Wrote batch' /var/log/telegraf.log",
+])
+def test_the_plumbing_checker_leaves_reader_work_alone(line, tmp_path):
+    page = tmp_path / "p.md"
+    page.write_text(f"# p\n\n```bash\n{line}\n```\n")
+    assert visible_plumbing(page) == []
