@@ -224,6 +224,27 @@ def test_page_rotation_gives_every_host_a_new_certificate(fleet):
             x509.load_der_x509_certificate(old[name]).serial_number
 
 
+def test_a_failed_rotation_puts_back_the_previous_certificate(fleet):
+    """The same broken key owner during a rotation, on the first host: it goes
+    back to the certificate it served (HTTPS), the other two are not touched."""
+    one, two, three = fleet.names
+    served = {name: fleet.served_certificate(name) for name in fleet.names}
+    fleet.write_inventory(host_vars={one: {"influxdb_tls_user": "root"}})
+    try:
+        run = fleet.playbook("tls.yml", "-e", "influxdb_tls_rotate=true")
+    finally:
+        fleet.write_inventory()
+    text = " ".join(run.output.split())
+    print(f"\nfailed rotation recap: {run.recap}")
+    assert run.rc != 0
+    assert f"ROLLOUT STOPPED at {one} (host 1 of 3)" in text
+    assert f"ROLLED BACK: {one} has its previous files again and influxd answers its " \
+           "previous HTTPS /ping" in text
+    assert f"DONE: none. NOT TOUCHED: {two}, {three}." in text
+    assert {name: fleet.served_certificate(name) for name in fleet.names} == served
+    assert fleet.sh(one, "systemctl is-active telegraf").strip() == "active"
+
+
 def test_every_point_every_telegraf_produced_is_stored(fleet):
     counts = {}
     for name in fleet.names:
