@@ -8,6 +8,8 @@ here=$(dirname "$0")
 pkgs=(debootstrap debian-archive-keyring pkg-config openssl curl ca-certificates git make python3-venv)
 # The trust matrix's clients with other TLS stacks: gnutls-cli (GnuTLS), tstclnt/certutil (NSS).
 pkgs+=(gnutls-bin libnss3-tools)
+# Ansible's default connection (the fleet test's unreachable server is reached over SSH).
+pkgs+=(openssh-client)
 # A machine that already has a Docker engine (docker-ce, moby) keeps it:
 # Debian's docker.io would conflict with it.
 command -v dockerd >/dev/null || pkgs+=(docker.io)
