@@ -8,6 +8,7 @@ PY ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+FLEET := $(VENV)/.installed-fleet
 PYTEST_N ?= 2
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
@@ -20,6 +21,11 @@ $(STAMP): pyproject.toml | deps
 	@test -x $(BIN)/python || $(PY) -m venv $(VENV)
 	@$(BIN)/python -m pip install --quiet --upgrade pip
 	@$(BIN)/python -m pip install --quiet -e '.[test]'
+	@touch $@
+
+# Ansible (the fleet extra) for the tests only: make demo does not pay for it.
+$(FLEET): $(STAMP)
+	@$(BIN)/python -m pip install --quiet -e '.[fleet]'
 	@touch $@
 
 venv: $(STAMP)
@@ -41,14 +47,14 @@ lint: $(STAMP)
 	$(BIN)/mypy
 	@scripts/actionlint.sh
 
-test-unit: $(STAMP)
+test-unit: $(STAMP) $(FLEET)
 	$(BIN)/pytest tests -m "not server and not browser" -q
 
-test-server: $(STAMP) images
+test-server: $(STAMP) $(FLEET) images
 	$(BIN)/pytest tests -m server -q
 
 # The Ansible rollout (ansible/, docs/fleet.md) against three package hosts.
-test-fleet: $(STAMP) images
+test-fleet: $(STAMP) $(FLEET) images
 	$(BIN)/pytest tests/integration/test_fleet.py -q
 
 test-docs: $(STAMP) images client-kit
@@ -64,7 +70,7 @@ test-site: $(STAMP) site
 # The whole suite in one pytest run, so the last line is one summary.
 # SHARD=K/N runs only shard K of N (scripts/shard.py; CI runs N at once).
 SHARD ?=
-test: $(STAMP) images client-kit lint
+test: $(STAMP) $(FLEET) images client-kit lint
 	@scripts/install-deps.sh browser
 	$(BIN)/pytest $(if $(SHARD),$(shell scripts/shard.py $(subst /, ,$(SHARD))),tests docs) \
 	  -n $(PYTEST_N) --dist loadfile

@@ -245,6 +245,7 @@ class Fleet:
 
     def playbook(self, playbook: str, *args: str, timeout: float = 240) -> PlaybookRun:
         """ansible-playbook from the project's ansible/ folder, as a reader runs it."""
+        require_ansible()
         env = {"PATH": f"{Path(sys.executable).parent}:{os.environ.get('PATH', '/usr/bin:/bin')}",
                "ANSIBLE_CONFIG": str(ANSIBLE / "ansible.cfg"),
                "ANSIBLE_LOCAL_TEMP": str(self.work / "ansible-tmp"),
@@ -263,6 +264,16 @@ class Fleet:
         """PLAY RECAP's counts per host."""
         return {m["host"]: {k: int(m[k]) for k in ("ok", "changed", "unreachable", "failed")}
                 for m in RECAP.finditer(output)}
+
+
+NO_ANSIBLE = ("Ansible is not installed in this venv ({bin}): `make test` installs it, or "
+              "run: .venv/bin/pip install -e '.[fleet]'")
+
+
+def require_ansible() -> None:
+    """Fail (never skip) with the fix when the fleet extra is missing."""
+    if not (Path(sys.executable).parent / "ansible-playbook").exists():
+        raise AssertionError(NO_ANSIBLE.format(bin=Path(sys.executable).parent))
 
 
 def wait_for(ready, what: str, timeout: float, interval: float = 0.2) -> None:

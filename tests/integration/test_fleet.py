@@ -22,7 +22,7 @@ import pytest
 from cryptography import x509
 
 from runbook.probe import probe
-from tests.fleet import ANSIBLE, Fleet, PlaybookRun, wait_for
+from tests.fleet import ANSIBLE, Fleet, PlaybookRun, require_ansible, wait_for
 
 pytestmark = pytest.mark.server
 
@@ -33,6 +33,7 @@ TIMINGS: dict[str, float] = {}
 
 @pytest.fixture(scope="module")
 def fleet():
+    require_ansible()  # before three hosts are started for nothing
     f = Fleet(3)
     try:
         started = time.monotonic()

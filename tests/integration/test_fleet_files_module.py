@@ -11,6 +11,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from tests.fleet import NO_ANSIBLE
+
 ROOT = Path(__file__).resolve().parents[2]
 MODULE = ROOT / "ansible/roles/influxdb_tls/library/influxdb_tls_files.py"
 KEY = "-----BEGIN PRIVATE KEY-----\nMIGHAgEAMBMGByqGSM49AgEGCCqGSM49\n-----END PRIVATE KEY-----\n"
@@ -19,8 +21,10 @@ KEY = "-----BEGIN PRIVATE KEY-----\nMIGHAgEAMBMGByqGSM49AgEGCCqGSM49\n-----END P
 def run(tmp_path: Path, **args) -> dict:
     spec = tmp_path / "args.json"
     spec.write_text(json.dumps({"ANSIBLE_MODULE_ARGS": args}))
-    proc = subprocess.run([sys.executable, str(MODULE), str(spec)], stdout=subprocess.PIPE,
+    proc = subprocess.run([sys.executable, str(MODULE), str(spec)], capture_output=True,
                           text=True)
+    assert "No module named 'ansible'" not in proc.stderr, \
+        NO_ANSIBLE.format(bin=Path(sys.executable).parent)
     return json.loads(proc.stdout)
 
 
