@@ -34,7 +34,7 @@ from runbook.checks import check_files
 from runbook.errors import RunbookError, UsageError, WaitTimeout
 from runbook.files import PEM_LIMIT, read_input, write_together
 from runbook.findings import Finding, has_errors
-from runbook.pem import load_certificates
+from runbook.pem import load_certificates, serial_hex
 from runbook.probe import served_leaf
 from runbook.wait import poll_until
 
@@ -78,7 +78,7 @@ class HookResult:
 
 
 def _serial(cert_path: Path) -> str:
-    return f"{load_certificates(cert_path)[0].serial_number:X}"
+    return serial_hex(load_certificates(cert_path)[0].serial_number)
 
 
 def _system_bundle() -> str:
@@ -156,7 +156,7 @@ def _restart_and_verify(plan: HookPlan, want: str) -> str | None:
 
     def served() -> str:
         der = served_leaf(plan.url, ca_file=plan.ca_file, server_name=plan.host)
-        return f"{x509.load_der_x509_certificate(der).serial_number:X}"
+        return serial_hex(x509.load_der_x509_certificate(der).serial_number)
 
     try:
         poll_until(lambda: served() == want, what=f"{plan.url} to serve serial {want}",

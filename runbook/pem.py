@@ -128,3 +128,10 @@ def load_private_key(path: str | os.PathLike[str],
             fix="check the passphrase, or generate the key again",
             path=str(path),
         ) from exc
+
+
+def serial_hex(number: int) -> str:
+    """A certificate serial as `openssl x509 -serial` prints it: upper-case
+    hex, zero-padded to whole bytes, so the two can be compared as text."""
+    text = f"{number:X}"
+    return "0" + text if len(text) % 2 else text

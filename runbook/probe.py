@@ -16,6 +16,7 @@ from urllib.parse import urlsplit
 
 from runbook.client import tls_context
 from runbook.errors import ProbeError, UsageError
+from runbook.pem import serial_hex
 
 DEFAULT_TIMEOUT = 5.0  # seconds for each network step: connect, handshake, read
 PLAIN_HTTP_READ_LIMIT = 64 * 1024
@@ -242,13 +243,14 @@ def compare_with_file(served_der: bytes, cert_path: str) -> dict[str, object]:
     on_disk = load_certificates(cert_path)[0]
     served = x509.load_der_x509_certificate(served_der)
     finding = None
+    served_serial, file_serial = serial_hex(served.serial_number), serial_hex(on_disk.serial_number)
     if served.fingerprint(hashes.SHA256()) != on_disk.fingerprint(hashes.SHA256()):
         # Issued earlier, or (same second) expiring earlier: what a renewal replaces.
         older = (not_before(served), not_after(served)) < (not_before(on_disk),
                                                             not_after(on_disk))
-        what = (f"influxd serves an older certificate (serial {served.serial_number:X}, "
+        what = (f"influxd serves an older certificate (serial {served_serial}, "
                 f"expires {not_after(served):%Y-%m-%d %H:%M} UTC) than {cert_path} (serial "
-                f"{on_disk.serial_number:X}, expires {not_after(on_disk):%Y-%m-%d %H:%M} UTC)")
+                f"{file_serial}, expires {not_after(on_disk):%Y-%m-%d %H:%M} UTC)")
         if older:
             finding = Finding("served-cert-older", ERROR,
                               what + ": it was renewed on disk, and influxd, which reads its "
@@ -257,13 +259,12 @@ def compare_with_file(served_der: bytes, cert_path: str) -> dict[str, object]:
                               "deploy hook restart it at every renewal (runbook deploy-hook)")
         else:
             finding = Finding("served-cert-differs", ERROR,
-                              f"influxd serves a certificate (serial {served.serial_number:X}) "
+                              f"influxd serves a certificate (serial {served_serial}) "
                               f"other than the one in {cert_path} (serial "
-                              f"{on_disk.serial_number:X}), and not an older one",
+                              f"{file_serial}), and not an older one",
                               "check which file tls-cert names (influxd print-config --key-name "
                               "tls-cert) and compare against that one")
-    return {"file": str(cert_path), "served_serial": f"{served.serial_number:X}",
-            "file_serial": f"{on_disk.serial_number:X}",
+    return {"file": str(cert_path), "served_serial": served_serial, "file_serial": file_serial,
             "served_not_after": not_after(served).isoformat(),
             "file_not_after": not_after(on_disk).isoformat(),
             "finding": finding.as_dict() if finding else None}

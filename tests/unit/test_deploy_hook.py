@@ -19,6 +19,7 @@ from cryptography import x509
 
 from runbook import certs
 from runbook.deploy_hook import HookPlan, HookRefused, HookRolledBack, RollbackFailed, deploy
+from runbook.pem import serial_hex
 from runbook.probe import compare_with_file, served_leaf
 from runbook.wait import poll_until
 
@@ -69,7 +70,7 @@ echo $! > {self.pidfile}
     def served_serial(self) -> str:
         der = served_leaf(f"https://127.0.0.1:{self.port}", ca_file=str(self.ca_file),
                           server_name=NAME, timeout=2)
-        return f"{x509.load_der_x509_certificate(der).serial_number:X}"
+        return serial_hex(x509.load_der_x509_certificate(der).serial_number)
 
     def lineage(self, issued: certs.Issued, *, key_pem: bytes | None = None) -> Path:
         """A certbot live/NAME folder holding `issued` (or another key)."""
@@ -104,7 +105,7 @@ def site(tmp_path):
 
 
 def serial_of(issued: certs.Issued) -> str:
-    return f"{issued.cert.serial_number:X}"
+    return serial_hex(issued.cert.serial_number)
 
 
 def test_renewed_pair_is_installed_with_a_private_key_served_and_the_old_one_kept(site):
