@@ -54,7 +54,10 @@ EXTRA_HOSTS = {
 # tests/journey.yml: the guide in nav order on one host per install method.
 JOURNEY_FILE = "journey.yml"
 # Placeholders an operator replaces; the harness replaces them at collection.
-PLACEHOLDERS = {"NUMBER_OF_DAYS": "365"}
+# The CLI's download address is the site's; in a host it is the same file,
+# built from this checkout (scripts/build_pyz.py) and mounted with it.
+PYZ_URL = "https://RUNBOOK_SITE/downloads/runbook.pyz"
+PLACEHOLDERS = {"NUMBER_OF_DAYS": "365", PYZ_URL: "file:///opt/runbook/build/runbook.pyz"}
 
 
 def _is_controller(config: pytest.Config) -> bool:
@@ -166,9 +169,20 @@ def pytest_collection_finish(session: pytest.Session) -> None:
 _images: dict[str, str] = {}
 
 
+def _build_pyz() -> Path:
+    sys.path.insert(0, str(ROOT / "scripts"))
+    try:
+        from build_pyz import build
+    finally:
+        sys.path.pop(0)
+    return build()
+
+
 def host_image(kind: HostKind) -> str:
-    """The image of a host kind, built once per process (scripts lock)."""
+    """The image of a host kind, built once per process (scripts lock), and
+    the runbook CLI file the pages install (build/runbook.pyz)."""
     if kind.name not in _images:
+        _build_pyz()
         _ensure_image()  # the engine, and the base every host image builds on
         try:
             _images[kind.name] = kind.impl().build_image()

@@ -1,0 +1,50 @@
+#!/usr/bin/env python3
+"""The runbook CLI as one file: a Python zip application (PEP 441).
+
+It holds the runbook package only; the system's python3 runs it with the
+distribution's cryptography, click and tomlkit (Debian/Ubuntu:
+python3-cryptography, python3-click, python3-tomlkit). The site publishes it
+as downloads/runbook.pyz (scripts/mkdocs_download_hook.py) and the pages
+install it from there; the docs harness installs the same file from
+build/runbook.pyz in its hosts.
+
+    scripts/build_pyz.py [OUT]     default: build/runbook.pyz
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+import zipfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_OUT = ROOT / "build" / "runbook.pyz"
+
+
+def build(out: Path = DEFAULT_OUT) -> Path:
+    """Write the zip application atomically (two test workers may build at once):
+    zipapp's format, a shebang line followed by a zip with __main__.py."""
+    out.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp_name = tempfile.mkstemp(prefix=".runbook.pyz.", dir=out.parent)
+    os.close(fd)
+    tmp = Path(tmp_name)
+    try:
+        with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_DEFLATED) as z:
+            for path in sorted((ROOT / "runbook").rglob("*.py")):
+                z.write(path, path.relative_to(ROOT).as_posix())
+            z.writestr("__main__.py", "from runbook.__main__ import main\nmain()\n")
+        with tmp.open("rb") as src, tempfile.NamedTemporaryFile(dir=out.parent,
+                                                                delete=False) as dst:
+            dst.write(b"#!/usr/bin/env python3\n" + src.read())
+        final = Path(dst.name)
+        final.chmod(0o755)
+        final.replace(out)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return out
+
+
+if __name__ == "__main__":
+    print(build(Path(sys.argv[1]) if len(sys.argv) > 1 else DEFAULT_OUT))
