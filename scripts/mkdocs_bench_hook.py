@@ -6,8 +6,7 @@ hand; `make bench` rewrites the file and the chart.
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
+from page_markers import fill_markers  # scripts/, on sys.path for hooks
 
 from runbook.bench import table_rows
 
@@ -34,11 +33,4 @@ def _render(result: dict) -> dict[str, str]:
 
 
 def on_page_markdown(markdown: str, page, config, files) -> str:
-    if page.file.src_path != PAGE:
-        return markdown
-    data = Path(config["docs_dir"]) / "assets" / "bench.json"
-    for marker, text in _render(json.loads(data.read_text())).items():
-        if marker not in markdown:
-            raise ValueError(f"{PAGE} lacks the marker {marker}")
-        markdown = markdown.replace(marker, text)
-    return markdown
+    return fill_markers(markdown, page, config, page_name=PAGE, data="bench.json", render=_render)

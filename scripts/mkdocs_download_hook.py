@@ -7,15 +7,10 @@ published CLI is the one the published pages were tested with.
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
+
+from build_pyz import build  # scripts/: MkDocs puts a hook's folder on sys.path
 
 
 def on_post_build(config, **_) -> None:
-    root = Path(config.config_file_path).resolve().parent
-    sys.path.insert(0, str(root / "scripts"))
-    try:
-        from build_pyz import build
-    finally:
-        sys.path.pop(0)
     build(Path(config.site_dir) / "downloads" / "runbook.pyz")

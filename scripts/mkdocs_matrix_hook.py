@@ -6,9 +6,9 @@ hand: which client accepted which certificate, and each refusal's exact words.
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
 from typing import Any
+
+from page_markers import fill_markers  # scripts/, on sys.path for hooks
 
 PAGE = "trust-matrix.md"
 
@@ -75,11 +75,5 @@ def render(result: dict[str, Any]) -> dict[str, str]:
 
 
 def on_page_markdown(markdown: str, page, config, files) -> str:
-    if page.file.src_path != PAGE:
-        return markdown
-    data = Path(config["docs_dir"]) / "assets" / "trust-matrix.json"
-    for marker, text in render(json.loads(data.read_text())).items():
-        if marker not in markdown:
-            raise ValueError(f"{PAGE} lacks the marker {marker}")
-        markdown = markdown.replace(marker, text)
-    return markdown
+    return fill_markers(markdown, page, config, page_name=PAGE, data="trust-matrix.json",
+                        render=render)
