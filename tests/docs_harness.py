@@ -20,6 +20,7 @@ session label at the end of the run removes anything an interrupt left.
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import re
@@ -169,7 +170,9 @@ def pytest_collection_finish(session: pytest.Session) -> None:
 _images: dict[str, str] = {}
 
 
+@functools.cache
 def _build_pyz() -> Path:
+    """Once per process: every host kind installs the same file."""
     sys.path.insert(0, str(ROOT / "scripts"))
     try:
         from build_pyz import build

@@ -11,6 +11,8 @@ import threading
 import time
 from pathlib import Path
 
+import pytest
+
 from runbook.demo import free_port
 from runbook.errors import EXIT_INTERRUPTED
 from runbook.wait import poll_until
@@ -86,3 +88,31 @@ def test_a_port_held_only_by_time_wait_is_free():
 def test_a_port_with_a_listener_is_not_free():
     with socket.create_server(("127.0.0.1", 0)) as listener:
         assert free_port(listener.getsockname()[1]) is None
+
+
+def test_wait_on_a_silent_server_ends_by_its_deadline_naming_the_timeout():
+    with hostile.servers() as s:
+        start = time.monotonic()
+        proc = subprocess.run([sys.executable, "-m", "runbook", "wait",
+                               f"https://127.0.0.1:{s.silent}/health", "--timeout", "2"],
+                              capture_output=True, text=True, timeout=30)
+        took = time.monotonic() - start
+    assert proc.returncode == 1, proc.stderr
+    assert proc.stderr.startswith(f"ERROR: timed out after 2s waiting for https://127.0.0.1:"
+                                  f"{s.silent}/health to answer; last error: ")
+    assert "Traceback" not in proc.stderr
+    assert took < 10, took
+
+
+def test_ctrl_c_while_waiting_is_one_line_and_exit_130():
+    proc = _runbook("wait", "http://127.0.0.1:9/health", "--timeout", "60")
+    try:
+        # It polls a closed port until the deadline: interrupt it mid-wait.
+        with pytest.raises(subprocess.TimeoutExpired):
+            proc.wait(timeout=2)
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=10)
+    finally:
+        proc.kill()
+    assert proc.returncode == EXIT_INTERRUPTED
+    assert err.splitlines()[0] == "ERROR: interrupted" and "Traceback" not in err
