@@ -34,6 +34,7 @@ from runbook.server import OWNER_LABEL, docker_client
 from tests import host_package
 from tests.docs_harness import LABEL as SESSION_LABEL
 from tests.docs_harness import SESSION_ENV
+from tests.telegraf_counting import counting_config
 
 ROOT = Path(__file__).resolve().parent.parent
 ANSIBLE = ROOT / "ansible"
@@ -60,21 +61,8 @@ TimeoutStopSec=30
 [Install]
 WantedBy=multi-user.target
 """
-TELEGRAF_CONFIG = f"""[agent]
-  interval = "1s"
-  flush_interval = "1s"
-
-[[inputs.mem]]
-
-[[outputs.file]]
-  files = ["{TELEGRAF_OUT}"]
-
-[[outputs.influxdb_v2]]
-  urls = ["http://localhost:8086"]
-  token = "${{INFLUX_TOKEN}}"
-  organization = "{ORG}"
-  bucket = "{BUCKET}"
-"""
+TELEGRAF_CONFIG = counting_config("http://localhost:8086", token="${INFLUX_TOKEN}", org=ORG,
+                                  bucket=BUCKET, out_file=TELEGRAF_OUT, interval="1s")
 
 
 @dataclass

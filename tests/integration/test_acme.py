@@ -20,6 +20,7 @@ import pytest
 from runbook.server import OWNER_LABEL, docker_client
 from runbook.wait import poll_until
 from tests import host_package
+from tests.telegraf_counting import counting_config
 
 pytestmark = pytest.mark.server
 
@@ -29,21 +30,10 @@ ORG, BUCKET, TOKEN = "acme", "metrics", "acme-integration-token"
 HOOK = f"runbook deploy-hook --host {NAME}"
 RENEW = "certbot renew --force-renewal --no-random-sleep-on-renew"
 TELEGRAF_OUT = "/var/lib/telegraf-acme/metrics.lp"
-TELEGRAF_CONF = f"""
-[agent]
-  interval = "500ms"
-  flush_interval = "500ms"
-[[inputs.mem]]
-[[outputs.file]]
-  files = ["{TELEGRAF_OUT}"]
-[[outputs.influxdb_v2]]
-  urls = ["https://{NAME}:8086"]
-  token = "{TOKEN}"
-  organization = "{ORG}"
-  bucket = "{BUCKET}"
-  ## No tls_ca: the system trust store holds the ACME CA's root, as it holds
-  ## Let's Encrypt's on a real server. Verified, not skipped.
-"""
+TELEGRAF_CONF = counting_config(
+    f"https://{NAME}:8086", token=TOKEN, org=ORG, bucket=BUCKET, out_file=TELEGRAF_OUT,
+    note="No tls_ca: the system trust store holds the ACME CA's root, as it holds\n"
+         "Let's Encrypt's on a real server. Verified, not skipped.")
 
 
 def sh(host, cmd: str, *, ok: bool = True) -> str:

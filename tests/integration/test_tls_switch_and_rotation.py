@@ -15,6 +15,7 @@ from runbook.client import InfluxClient
 from runbook.image import INFLUXDB_GID, INFLUXDB_UID
 from runbook.server import OWNER_LABEL, TLSInfluxd, docker_client
 from runbook.wait import poll_until
+from tests.telegraf_counting import counting_config
 
 pytestmark = pytest.mark.server
 ORG, BUCKET, TOKEN = "acme", "metrics", "integration-test-token"
@@ -74,20 +75,9 @@ def test_rotating_the_certificate_loses_no_telegraf_point(runbook_image, cert_di
         server.onboard(org=ORG, bucket=BUCKET, token=TOKEN)
         out = Path(cert_dir) / "telegraf-out"
         out.mkdir()
-        (out / "telegraf.conf").write_text(f"""
-[agent]
-  interval = "500ms"
-  flush_interval = "500ms"
-[[inputs.mem]]
-[[outputs.file]]
-  files = ["/out/metrics.lp"]
-[[outputs.influxdb_v2]]
-  urls = ["https://localhost:{port}"]
-  token = "{TOKEN}"
-  organization = "{ORG}"
-  bucket = "{BUCKET}"
-  tls_ca = "/tls/ca.crt"
-""")
+        (out / "telegraf.conf").write_text(counting_config(
+            f"https://localhost:{port}", token=TOKEN, org=ORG, bucket=BUCKET,
+            out_file="/out/metrics.lp", tls_ca="/tls/ca.crt"))
         telegraf = docker_client().containers.run(
             runbook_image, ["telegraf", "--config", "/out/telegraf.conf"], detach=True,
             network_mode="host", labels={OWNER_LABEL: "pytest"},
