@@ -116,3 +116,16 @@ def test_ctrl_c_while_waiting_is_one_line_and_exit_130():
         proc.kill()
     assert proc.returncode == EXIT_INTERRUPTED
     assert err.splitlines()[0] == "ERROR: interrupted" and "Traceback" not in err
+
+
+def test_ctrl_c_wrapped_by_python_during_import_still_counts_as_ctrl_c():
+    from runbook.__main__ import _is_interrupt
+
+    try:
+        try:
+            raise KeyboardInterrupt
+        except KeyboardInterrupt as ki:  # what 3.11 does inside a dataclass's __set_name__
+            raise RuntimeError("Error calling __set_name__ on 'Field' instance") from ki
+    except RuntimeError as wrapped:
+        assert _is_interrupt(wrapped)
+    assert not _is_interrupt(RuntimeError("a real bug"))
