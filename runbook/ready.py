@@ -13,16 +13,20 @@ https:// URL.
 from __future__ import annotations
 
 import http.client
+import os
 import ssl
 import time
 from dataclasses import dataclass
+from pathlib import Path
 from urllib.parse import urlsplit
 
+from runbook import __version__
 from runbook.client import tls_context
 from runbook.errors import ProbeError, UsageError
 from runbook.wait import poll_until
 
 POLL_S = 0.05
+USER_AGENT = f"runbook-wait/{__version__}"
 
 
 @dataclass
@@ -44,6 +48,25 @@ class UnexpectedAnswer(ProbeError):
     """The server answered, but not with success: waiting longer would not help."""
 
 
+class ProcessExited(ProbeError):
+    """The process that was to answer (--pid) is gone: waiting longer would not help."""
+
+
+def process_running(pid: int) -> bool:
+    """True while `pid` exists and is not a zombie (exited, not yet reaped)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # it exists, owned by another user
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return True  # no /proc: kill(0) is all we know
+    return stat.rpartition(")")[2].split()[:1] != ["Z"]
+
+
 def _target(url: str) -> tuple[str, str, int, str]:
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
@@ -57,16 +80,21 @@ def _target(url: str) -> tuple[str, str, int, str]:
 
 
 def wait_ready(url: str, *, ca_file: str | None = None, insecure: bool = False,
-               timeout: float = 30.0) -> Ready:
+               timeout: float = 30.0, pid: int | None = None) -> Ready:
     """Poll `url` until it answers 2xx (503 and no answer: ask again); raise
-    WaitTimeout naming the last error at the deadline, and NotTrusted, NotTLS
-    or UnexpectedAnswer at once."""
+    WaitTimeout naming the last error at the deadline, and NotTrusted, NotTLS,
+    UnexpectedAnswer or (with `pid`, the server's process) ProcessExited at once."""
     scheme, host, port, path = _target(url)
     ctx = tls_context(ca_file, insecure=insecure) if scheme == "https" else None
     started = time.monotonic()
     deadline = started + timeout
 
     def attempt() -> int | None:
+        if pid is not None and not process_running(pid):
+            raise ProcessExited(
+                f"process {pid} exited before {url} answered",
+                fix="read influxd's log for why it stopped (runbook doctor --log FILE explains it)",
+                url=url, pid=pid)
         per_try = max(0.05, min(2.0, deadline - time.monotonic()))
         conn: http.client.HTTPConnection
         if ctx is not None:
@@ -74,7 +102,8 @@ def wait_ready(url: str, *, ca_file: str | None = None, insecure: bool = False,
         else:
             conn = http.client.HTTPConnection(host, port, timeout=per_try)
         try:
-            conn.request("GET", path)
+            # Some servers refuse a request without one (Pebble, as ACME asks).
+            conn.request("GET", path, headers={"User-Agent": USER_AGENT})
             response = conn.getresponse()
             status, body = response.status, response.read(512)
         except ssl.SSLCertVerificationError as exc:
@@ -102,5 +131,5 @@ def wait_ready(url: str, *, ca_file: str | None = None, insecure: bool = False,
                                fix="ask influxd's health URL, /health", url=url, status=status)
 
     status = poll_until(attempt, what=f"{url} to answer", timeout=timeout, interval=POLL_S,
-                        fatal=(NotTrusted, NotTLS, UnexpectedAnswer))
+                        fatal=(NotTrusted, NotTLS, UnexpectedAnswer, ProcessExited))
     return Ready(url, status, time.monotonic() - started)

@@ -32,15 +32,17 @@ base_tag=$("$here/scripts/build-image.sh" base | tail -n 1)
 runbook_tag=$("$here/scripts/build-image.sh" | tail -n 1)
 "$here/scripts/build-binaries.sh" telegraf >/dev/null
 telegraf=$cache/bin/telegraf-$TELEGRAF_VERSION
+mapfile -t pebble_bins < <("$here/scripts/build-pebble.sh")
 
 mkdir -p "$store"
 exec 9>"$cache/build-docker-host.lock"
 flock 9
 
-# The host image depends on its base, its files and Telegraf's version, not on
-# the runbook image: a new runbook image only makes a new payload.
+# The host image depends on its base, its files and the versions of Telegraf,
+# Pebble and certbot, not on the runbook image: a new runbook image only makes
+# a new payload.
 host_hash=$(cat "$here/image/docker-host/Dockerfile" "$here/image/docker-host/start-engine.sh" \
-  <(echo "$base_tag $TELEGRAF_VERSION") | sha256sum | cut -c1-12)
+  <(echo "$base_tag $TELEGRAF_VERSION $PEBBLE_VERSION $CERTBOT_VERSION") | sha256sum | cut -c1-12)
 host_tag="$IMAGE_NAME-docker-host:$host_hash"
 
 if image_exists "$host_tag"; then
@@ -51,8 +53,11 @@ else
   trap 'rm -rf "$ctx"' EXIT
   cp "$here/image/docker-host/Dockerfile" "$here/image/docker-host/start-engine.sh" "$ctx/"
   cp "$telegraf" "$ctx/telegraf"
-  say "host image: docker build $host_tag on $base_tag (apt-get install docker.io iptables)"
-  docker build -q --build-arg "BASE=$base_tag" --label "runbook.docker-host=$host_hash" \
+  cp "${pebble_bins[0]}" "$ctx/pebble"
+  cp "${pebble_bins[1]}" "$ctx/pebble-challtestsrv"
+  say "host image: docker build $host_tag on $base_tag (apt-get install docker.io iptables certbot)"
+  docker build -q --build-arg "BASE=$base_tag" --build-arg "CERTBOT_VERSION=$CERTBOT_VERSION" \
+    --label "runbook.docker-host=$host_hash" \
     -t "$host_tag" "$ctx" >/dev/null
   rm -rf "$ctx"; trap - EXIT
   say "host image: built in $(ms_since "$t") ms"

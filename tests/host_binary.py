@@ -1,4 +1,5 @@
-"""The binary host: the runbook image (the official image's layout), with
+"""The binary host: the runbook image (the official image's layout) plus
+certbot and Pebble for the ACME page (scripts/build-binary-host.sh), with
 influxd started by hand as user influxdb. Interface: see tests/hosts.py."""
 
 from __future__ import annotations
@@ -8,14 +9,15 @@ import os
 from tests.hosts import last_line, run_script
 
 IMAGE_ENV = "RUNBOOK_IMAGE"
+HOST_IMAGE_ENV = "RUNBOOK_BINARY_HOST_IMAGE"
 LOG_GLOB = "/var/log/influxdb*.log /var/log/telegraf*.log"
 
 
 def build_image() -> str:
-    if not os.environ.get(IMAGE_ENV):
+    if not os.environ.get(HOST_IMAGE_ENV):
         run_script("docker-engine.sh")
-        os.environ[IMAGE_ENV] = last_line(run_script("build-image.sh"))
-    return os.environ[IMAGE_ENV]
+        os.environ[HOST_IMAGE_ENV] = last_line(run_script("build-binary-host.sh"))
+    return os.environ[HOST_IMAGE_ENV]
 
 
 def run_kwargs() -> dict:

@@ -21,8 +21,9 @@
 # certificate is then always within certbot's 30-day renewal window, so the
 # timer's plain `certbot renew` really renews, as it would 30 days before a
 # Let's Encrypt certificate expires.
-# Runs both as transient systemd units (pebble, pebble-challtestsrv), so
-# nothing keeps the caller's output open. Prints the directory URL.
+# Runs both as transient systemd units (pebble, pebble-challtestsrv) where
+# systemd runs, else as background processes in sessions of their own; either
+# way nothing keeps the caller's output open. Prints the directory URL.
 set -euo pipefail
 dir=/etc/pebble
 mkdir -p "$dir"
@@ -56,19 +57,34 @@ cat > "$dir/pebble.json" <<JSON
 }
 JSON
 
-systemctl stop pebble pebble-challtestsrv 2>/dev/null || true
-systemctl reset-failed pebble pebble-challtestsrv 2>/dev/null || true
-systemd-run --quiet --unit pebble-challtestsrv /usr/local/bin/pebble-challtestsrv \
-  -defaultIPv4 127.0.0.1 -defaultIPv6 "" -dnsserver 127.0.0.1:8053 \
-  -http01 "" -https01 "" -tlsalpn01 "" -doh "" -management 127.0.0.1:8055
-systemd-run --quiet --unit pebble \
-  --setenv PEBBLE_VA_NOSLEEP=1 --setenv PEBBLE_WFE_NONCEREJECT=0 --setenv PEBBLE_AUTHZREUSE=0 \
-  /usr/local/bin/pebble -config "$dir/pebble.json" -dnsserver 127.0.0.1:8053
+challtestsrv=(/usr/local/bin/pebble-challtestsrv -defaultIPv4 127.0.0.1 -defaultIPv6 ""
+  -dnsserver 127.0.0.1:8053 -http01 "" -https01 "" -tlsalpn01 "" -doh "" -management 127.0.0.1:8055)
+pebble=(/usr/local/bin/pebble -config "$dir/pebble.json" -dnsserver 127.0.0.1:8053)
+pebble_env=(PEBBLE_VA_NOSLEEP=1 PEBBLE_WFE_NONCEREJECT=0 PEBBLE_AUTHZREUSE=0)
+
+if [[ -d /run/systemd/system ]]; then
+  systemctl stop pebble pebble-challtestsrv 2>/dev/null || true
+  systemctl reset-failed pebble pebble-challtestsrv 2>/dev/null || true
+  systemd-run --quiet --unit pebble-challtestsrv "${challtestsrv[@]}"
+  systemd-run --quiet --unit pebble "${pebble_env[@]/#/--setenv=}" "${pebble[@]}"
+else
+  # No service manager (the Docker and binary hosts): each in a session of
+  # its own, its output in /var/log, its pid in /run; a rerun replaces it.
+  for name in pebble pebble-challtestsrv; do
+    if [[ -f /run/$name.pid ]] && pid=$(cat "/run/$name.pid") && kill "$pid" 2>/dev/null; then
+      timeout 10 tail --pid="$pid" -f /dev/null
+    fi
+  done
+  setsid "${challtestsrv[@]}" >/var/log/pebble-challtestsrv.log 2>&1 </dev/null &
+  echo $! >/run/pebble-challtestsrv.pid
+  setsid env "${pebble_env[@]}" "${pebble[@]}" >/var/log/pebble.log 2>&1 </dev/null &
+  echo $! >/run/pebble.pid
+fi
 
 update-ca-certificates >/dev/null 2>&1
-# Pebble answers once it listens; the new root comes from its management port.
-curl --silent --show-error --fail --retry 30 --retry-delay 1 --retry-all-errors \
-  -o /dev/null https://localhost:14000/dir
+# Pebble answers once it listens (its API certificate verified by the store);
+# the new root comes from its management port.
+runbook wait https://localhost:14000/dir --timeout 30 >/dev/null
 curl --silent --show-error --fail -o /usr/local/share/ca-certificates/pebble-root.crt \
   https://localhost:15000/roots/0
 update-ca-certificates --fresh >/dev/null 2>&1

@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# Build (or reuse) the binary host: the runbook image plus Debian's certbot and
+# Pebble for the ACME page (image/binary-host/Dockerfile). Prints the image
+# tag on stdout; progress goes to stderr.
+set -euo pipefail
+
+here=$(cd "$(dirname "$0")/.." && pwd)
+source "$here/versions.env"
+cache=${RUNBOOK_CACHE:-$HOME/.cache/influx-tls-runbook}
+say() { printf '[build-binary-host] %s\n' "$*" >&2; }
+image_exists() { docker image inspect "$1" >/dev/null 2>&1; }
+
+runbook_tag=$("$here/scripts/build-image.sh" | tail -n 1)
+mapfile -t pebble_bins < <("$here/scripts/build-pebble.sh")
+
+mkdir -p "$cache"
+exec 9>"$cache/build-binary-host.lock"
+flock 9
+
+hash=$(cat "$here/image/binary-host/Dockerfile" \
+  <(echo "$runbook_tag $PEBBLE_VERSION $CERTBOT_VERSION") | sha256sum | cut -c1-12)
+tag="$IMAGE_NAME-binary-host:$hash"
+
+if image_exists "$tag"; then
+  say "image $tag: cached"
+else
+  started=$EPOCHREALTIME
+  ctx=$(mktemp -d)   # global: the EXIT trap needs it
+  trap 'rm -rf "$ctx"' EXIT
+  cp "${pebble_bins[0]}" "$ctx/pebble"
+  cp "${pebble_bins[1]}" "$ctx/pebble-challtestsrv"
+  say "image: docker build $tag on $runbook_tag (apt-get install certbot=$CERTBOT_VERSION)"
+  docker build -q -f "$here/image/binary-host/Dockerfile" --build-arg "RUNBOOK_IMAGE=$runbook_tag" \
+    --build-arg "CERTBOT_VERSION=$CERTBOT_VERSION" -t "$tag" "$ctx" >/dev/null 2>"$ctx/build.log" \
+    || { cat "$ctx/build.log" >&2; say "ERROR: docker build of the binary host failed (messages above)"; exit 1; }
+  rm -rf "$ctx"; trap - EXIT
+  say "image: built in $(awk -v a="$started" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.1f", b - a }') s"
+  docker images "$IMAGE_NAME-binary-host" --format '{{.Tag}}' | grep -vx "$hash" \
+    | while read -r old; do docker rmi "$IMAGE_NAME-binary-host:$old" >/dev/null && say "removed old image $old"; done \
+    || true  # grep finds nothing when there is no old image
+fi
+echo "$tag"
