@@ -1,17 +1,20 @@
 #!/usr/bin/env python3
 """Split the suite into N shards of about equal time, for N CI runners.
 
-    scripts/shard.py K N     the pytest paths of shard K (1-based) of N
+    scripts/shard.py K N        the pytest paths of shard K (1-based) of N
+    scripts/shard.py --plan N   each shard's units and estimated seconds
+    scripts/shard.py --snapshot write this checkout's measures to the snapshot
 
 A unit is a test module (tests/**/test_*.py), a docs page (docs/*.md, all
 its hosts: one host per page and install method would split a page's
 container set-up across runners for no gain) or the journey
-(tests/journey.yml). Weights are the seconds the last run measured
-(reports/docs-timings.json for pages and the journey, else the committed
-snapshot scripts/shard-weights.json); a unit with no measurement weighs
-DEFAULT_S. Units go, heaviest first, to the lightest
-shard (LPT), so the slowest shard is at most 4/3 of the optimum. Every unit
-lands in exactly one shard.
+(tests/journey.yml). Weights are seconds: the committed snapshot
+scripts/shard-weights.json (a fresh CI checkout has nothing else), overlaid
+by what this checkout's runs measured (reports/docs-timings.json for pages
+and the journey, reports/test-timings.json for modules); a unit with no
+measure weighs DEFAULT_S. Units go, heaviest first, to the lightest shard
+(LPT), so the slowest shard is at most 4/3 of the optimum. Every unit lands
+in exactly one shard.
 """
 
 from __future__ import annotations
@@ -23,6 +26,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_S = 10.0
+SNAPSHOT = ROOT / "scripts" / "shard-weights.json"
+LOCAL_REPORTS = (ROOT / "reports" / "docs-timings.json", ROOT / "reports" / "test-timings.json")
 
 
 def units() -> list[str]:
@@ -31,26 +36,35 @@ def units() -> list[str]:
     return tests + docs + ["tests/journey.yml"]
 
 
-def weights() -> dict[str, float]:
-    """Seconds per page and for the journey: this checkout's last run, else the
-    snapshot committed beside this script (a fresh CI checkout has no reports)."""
-    for source in (ROOT / "reports" / "docs-timings.json", ROOT / "scripts" / "shard-weights.json"):
-        try:
-            report = json.loads(source.read_text())
-            break
-        except (OSError, ValueError):
-            continue
-    else:
+def _read(path: Path) -> dict:
+    try:
+        return json.loads(path.read_text())
+    except (OSError, ValueError):
         return {}
+
+
+def _unit_seconds(report: dict) -> dict[str, float]:
+    """Seconds per unit in one report (docs timings, test timings or snapshot)."""
     found: dict[str, float] = defaultdict(float)
     for key, seconds in report.get("pages_s", {}).items():
         found[key.split("[")[0]] += seconds
     for journey in report.get("journey", {}).values():
         found["tests/journey.yml"] += journey.get("s", 0.0)
+    for module, seconds in report.get("modules_s", {}).items():
+        found[module] += seconds
     return found
 
 
-def shard(k: int, n: int) -> list[str]:
+def weights() -> dict[str, float]:
+    """The snapshot's seconds per unit, replaced where this checkout measured."""
+    found = _unit_seconds(_read(SNAPSHOT))
+    for source in LOCAL_REPORTS:
+        found.update(_unit_seconds(_read(source)))
+    return found
+
+
+def plan(n: int) -> list[tuple[float, list[str]]]:
+    """N shards: (estimated seconds, sorted units) each."""
     measured = weights()
     loads = [0.0] * n
     picked: list[list[str]] = [[] for _ in range(n)]
@@ -58,16 +72,52 @@ def shard(k: int, n: int) -> list[str]:
         lightest = loads.index(min(loads))
         loads[lightest] += measured.get(unit, DEFAULT_S)
         picked[lightest].append(unit)
-    return sorted(picked[k - 1])
+    return [(round(load, 1), sorted(p)) for load, p in zip(loads, picked, strict=True)]
+
+
+def shard(k: int, n: int) -> list[str]:
+    return plan(n)[k - 1][1]
+
+
+def snapshot() -> Path:
+    """Write this checkout's measures (pages, journey, modules) to the snapshot."""
+    data = _read(SNAPSHOT)
+    docs, tests = (_read(p) for p in LOCAL_REPORTS)
+    if docs.get("pages_s"):
+        data.setdefault("pages_s", {}).update(docs["pages_s"])
+    if docs.get("journey"):
+        data["journey"] = {h: {"s": j["s"]} for h, j in docs["journey"].items()}
+    if tests.get("modules_s"):
+        data.setdefault("modules_s", {}).update(tests["modules_s"])
+    for key in ("pages_s", "modules_s"):
+        data[key] = dict(sorted(data.get(key, {}).items()))
+    data["note"] = ("seconds per page[host], journey and test module, measured by make test "
+                    "on 2 cores; scripts/shard.py reads it, overlaid by this checkout's "
+                    "reports/docs-timings.json and reports/test-timings.json")
+    SNAPSHOT.write_text(json.dumps(data, indent=2) + "\n")
+    return SNAPSHOT
+
+
+USAGE = ("usage: scripts/shard.py K N   (1 <= K <= N)\n"
+         "       scripts/shard.py --plan N\n"
+         "       scripts/shard.py --snapshot")
 
 
 def main(argv: list[str]) -> int:
     try:
+        if argv == ["--snapshot"]:
+            print(f"wrote {snapshot()}")
+            return 0
+        if len(argv) == 2 and argv[0] == "--plan":
+            for k, (load, picked) in enumerate(plan(int(argv[1])), start=1):
+                print(f"shard {k}: about {load:.0f} s of tests, {len(picked)} units: "
+                      + " ".join(picked))
+            return 0
         k, n = int(argv[0]), int(argv[1])
-        if not 1 <= k <= n:
+        if not 1 <= k <= n or len(argv) != 2:
             raise ValueError
     except (IndexError, ValueError):
-        print("usage: scripts/shard.py K N   (1 <= K <= N)", file=sys.stderr)
+        print(USAGE, file=sys.stderr)
         return 2
     print(" ".join(shard(k, n)))
     return 0

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -47,3 +48,35 @@ def test_shard_provenance_reports_merge_into_one_for_the_site(tmp_path):
     merged = __import__("json").loads(out.read_text())
     assert set(merged["pages"]["configure.md"]) == {"package", "binary"}
     assert merged["pages"]["smoke.md"]["docker"]["passed"] == 1
+
+
+def test_local_measures_replace_the_snapshot_unit_by_unit(tmp_path, monkeypatch):
+    snap, docs, tests = (tmp_path / n for n in ("snap.json", "docs.json", "tests.json"))
+    snap.write_text(json.dumps({
+        "pages_s": {"docs/a.md[package]": 5, "docs/b.md[docker]": 7},
+        "modules_s": {"tests/unit/test_x.py": 3, "tests/unit/test_y.py": 4}}))
+    docs.write_text(json.dumps({"pages_s": {"docs/a.md[package]": 20, "docs/a.md[binary]": 1},
+                                "journey": {"package": {"s": 50}, "docker": {"s": 30}}}))
+    tests.write_text(json.dumps({"modules_s": {"tests/unit/test_x.py": 9}}))
+    monkeypatch.setattr(shard, "SNAPSHOT", snap)
+    monkeypatch.setattr(shard, "LOCAL_REPORTS", (docs, tests))
+    assert shard.weights() == {"docs/a.md": 21, "docs/b.md": 7, "tests/journey.yml": 80,
+                               "tests/unit/test_x.py": 9, "tests/unit/test_y.py": 4}
+
+
+def test_a_partial_run_merges_its_module_times_and_keeps_the_others(tmp_path):
+    from tests.module_timings import merge
+
+    out = tmp_path / "test-timings.json"
+    merge(out, {"tests/unit/test_x.py": 1.234, "tests/unit/test_y.py": 2})
+    merge(out, {"tests/unit/test_x.py": 5})
+    assert json.loads(out.read_text())["modules_s"] == {"tests/unit/test_x.py": 5,
+                                                        "tests/unit/test_y.py": 2}
+
+
+def test_the_plan_puts_the_heaviest_units_on_different_shards(monkeypatch):
+    monkeypatch.setattr(shard, "units", lambda: ["a", "b", "c", "d"])
+    monkeypatch.setattr(shard, "weights", lambda: {"a": 100, "b": 90, "c": 10, "d": 5})
+    plan = shard.plan(2)
+    assert sorted(load for load, _ in plan) == [100, 105]
+    assert {tuple(units) for _, units in plan} == {("a", "d"), ("b", "c")}
