@@ -255,8 +255,9 @@ def compare_with_file(served_der: bytes, cert_path: str) -> dict[str, object]:
             finding = Finding("served-cert-older", ERROR,
                               what + ": it was renewed on disk, and influxd, which reads its "
                               "certificate only at start, was not restarted",
-                              "restart influxd (systemctl restart influxdb); let a certbot "
-                              "deploy hook restart it at every renewal (runbook deploy-hook)")
+                              "restart influxd (systemctl restart influxdb, docker restart "
+                              "influxdb, or however you start it); let a certbot deploy hook "
+                              "restart it at every renewal (runbook deploy-hook)")
         else:
             finding = Finding("served-cert-differs", ERROR,
                               f"influxd serves a certificate (serial {served_serial}) "
