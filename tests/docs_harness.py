@@ -462,6 +462,8 @@ class PageBlock(pytest.Item):
         mark = self.get_closest_marker("timeout")
         timeout = int(mark.args[0]) if mark and mark.args else DEFAULT_BLOCK_TIMEOUT
         result = page.run(self.block, timeout)
+        # What the block printed, for `pytest -rP` (hidden checks print measures).
+        self.add_report_section("call", "stdout", result.stdout)
         wanted = self.get_closest_marker("exit_code")
         want_code = int(wanted.args[0]) if wanted else 0
         if result.exit_code in (124, 137) and want_code not in (124, 137):
