@@ -50,6 +50,8 @@ def _unit_seconds(report: dict) -> dict[str, float]:
         found[key.split("[")[0]] += seconds
     for journey in report.get("journey", {}).values():
         found["tests/journey.yml"] += journey.get("s", 0.0)
+    for seconds in report.get("journey_s", {}).values():
+        found["tests/journey.yml"] += seconds
     for module, seconds in report.get("modules_s", {}).items():
         found[module] += seconds
     return found
@@ -82,18 +84,13 @@ def shard(k: int, n: int) -> list[str]:
 def snapshot() -> Path:
     """Write this checkout's measures (pages, journey, modules) to the snapshot."""
     data = _read(SNAPSHOT)
-    docs, tests = (_read(p) for p in LOCAL_REPORTS)
-    if docs.get("pages_s"):
-        data.setdefault("pages_s", {}).update(docs["pages_s"])
-    if docs.get("journey"):
-        data["journey"] = {h: {"s": j["s"]} for h, j in docs["journey"].items()}
-    if tests.get("modules_s"):
-        data.setdefault("modules_s", {}).update(tests["modules_s"])
-    for key in ("pages_s", "modules_s"):
-        data[key] = dict(sorted(data.get(key, {}).items()))
-    data["note"] = ("seconds per page[host], journey and test module, measured by make test "
-                    "on 2 cores; scripts/shard.py reads it, overlaid by this checkout's "
-                    "reports/docs-timings.json and reports/test-timings.json")
+    data.pop("journey", None)  # older snapshots: {host: {"s": seconds}}
+    measured = _read(LOCAL_REPORTS[-1])  # merged over runs (tests/module_timings.py)
+    for key in ("pages_s", "modules_s", "journey_s"):
+        data[key] = dict(sorted({**data.get(key, {}), **measured.get(key, {})}.items()))
+    data["note"] = ("seconds per page[host], journey host and test module, measured by "
+                    "make test on 2 cores; scripts/shard.py reads it, overlaid by this "
+                    "checkout's reports/docs-timings.json and reports/test-timings.json")
     SNAPSHOT.write_text(json.dumps(data, indent=2) + "\n")
     return SNAPSHOT
 

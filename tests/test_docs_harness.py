@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 
 from tests.docs_harness import LABEL, ROOT, _ensure_image
+from tests.signals import sigint_as_in_a_terminal
 
 pytestmark = pytest.mark.server
 PAGES = Path(__file__).parent / "fixtures" / "pages"
@@ -99,7 +100,8 @@ def test_interrupted_run_leaves_no_container(tmp_path):
     env = {**os.environ, "RUNBOOK_TEST_SESSION": session, "PYTHONPATH": str(ROOT)}
     proc = subprocess.Popen([sys.executable, "-m", "pytest", "-p", "tests.docs_harness",
                              "-p", "no:cacheprovider", "slow_block.md"],
-                            cwd=tmp_path, env=env, stdout=subprocess.PIPE, text=True)
+                            cwd=tmp_path, env=env, stdout=subprocess.PIPE, text=True,
+                            preexec_fn=sigint_as_in_a_terminal)
     # Wait for Docker's start event of the page's container (60 s at most).
     events = subprocess.Popen(["timeout", "60", "docker", "events",
                                "--filter", f"label={LABEL}={session}",

@@ -18,6 +18,7 @@ import pytest
 from runbook.client import InfluxClient
 from runbook.demo import BUCKET, DEMO_ID_ENV, ORG, STATE_MODE
 from runbook.server import OWNER_LABEL, docker_client
+from tests.signals import sigint_as_in_a_terminal
 
 pytestmark = pytest.mark.server
 
@@ -46,7 +47,8 @@ def demo(env: dict[str, str], *args: str, timeout: float = 180) -> subprocess.Co
 def interrupted_demo(env: dict[str, str], *args: str, after: str | float) -> tuple[int, str]:
     """A demo run sent SIGINT `after` seconds, or once its output shows `after`."""
     proc = subprocess.Popen([sys.executable, "-m", "runbook", "demo", *args], env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            preexec_fn=sigint_as_in_a_terminal)
     if isinstance(after, float):
         time.sleep(after)  # the issue's case: Ctrl-C a fixed moment in
     else:

@@ -16,12 +16,14 @@ import pytest
 from runbook.demo import free_port
 from runbook.errors import EXIT_INTERRUPTED
 from runbook.wait import poll_until
+from tests.signals import sigint_as_in_a_terminal
 from tests.unit import hostile
 
 
 def _runbook(*args: str) -> subprocess.Popen[str]:
     return subprocess.Popen([sys.executable, "-m", "runbook", *args], stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, stdin=subprocess.PIPE, text=True)
+                            stderr=subprocess.PIPE, stdin=subprocess.PIPE, text=True,
+                            preexec_fn=sigint_as_in_a_terminal)
 
 
 def test_probe_of_a_silent_server_ends_by_the_default_deadline():

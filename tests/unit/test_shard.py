@@ -57,10 +57,11 @@ def test_local_measures_replace_the_snapshot_unit_by_unit(tmp_path, monkeypatch)
         "modules_s": {"tests/unit/test_x.py": 3, "tests/unit/test_y.py": 4}}))
     docs.write_text(json.dumps({"pages_s": {"docs/a.md[package]": 20, "docs/a.md[binary]": 1},
                                 "journey": {"package": {"s": 50}, "docker": {"s": 30}}}))
-    tests.write_text(json.dumps({"modules_s": {"tests/unit/test_x.py": 9}}))
+    tests.write_text(json.dumps({"modules_s": {"tests/unit/test_x.py": 9},
+                                 "journey_s": {"binary": 20}}))
     monkeypatch.setattr(shard, "SNAPSHOT", snap)
     monkeypatch.setattr(shard, "LOCAL_REPORTS", (docs, tests))
-    assert shard.weights() == {"docs/a.md": 21, "docs/b.md": 7, "tests/journey.yml": 80,
+    assert shard.weights() == {"docs/a.md": 21, "docs/b.md": 7, "tests/journey.yml": 20,
                                "tests/unit/test_x.py": 9, "tests/unit/test_y.py": 4}
 
 
@@ -80,3 +81,15 @@ def test_the_plan_puts_the_heaviest_units_on_different_shards(monkeypatch):
     plan = shard.plan(2)
     assert sorted(load for load, _ in plan) == [100, 105]
     assert {tuple(units) for _, units in plan} == {("a", "d"), ("b", "c")}
+
+
+@pytest.mark.parametrize("nodeid, kind, unit", [
+    ("tests/unit/test_x.py::test_a[1]", "modules_s", "tests/unit/test_x.py"),
+    ("docs/acme.md[docker]::line 42", "pages_s", "docs/acme.md[docker]"),
+    ("tests/journey.yml[package]::configure.md::line 7", "journey_s", "package"),
+])
+def test_each_kind_of_test_id_is_timed_as_its_unit(nodeid, kind, unit):
+    from tests.module_timings import UNITS
+
+    found = [(k, m[1]) for k, pattern in UNITS if (m := pattern.match(nodeid))]
+    assert found[0] == (kind, unit)
