@@ -8,13 +8,15 @@
 A unit is a test module (tests/**/test_*.py), a docs page (docs/*.md, all
 its hosts: one host per page and install method would split a page's
 container set-up across runners for no gain) or the journey
-(tests/journey.yml). Weights are seconds: the committed snapshot
-scripts/shard-weights.json (a fresh CI checkout has nothing else), overlaid
-by what this checkout's runs measured (reports/docs-timings.json for pages
-and the journey, reports/test-timings.json for modules); a unit with no
-measure weighs DEFAULT_S. Units go, heaviest first, to the lightest shard
-(LPT), so the slowest shard is at most 4/3 of the optimum. Every unit lands
-in exactly one shard.
+(tests/journey.yml). Weights are the seconds in the committed snapshot
+scripts/shard-weights.json, and nothing else: every runner, and every run of
+`make test SHARD=K/N` one after the other, must compute the same plan, or a
+unit could run twice or never. `--snapshot` refreshes the snapshot from what
+this checkout measured (reports/test-timings.json, merged over runs by
+tests/module_timings.py); commit it. A unit with no measure weighs
+DEFAULT_S. Units go, heaviest first, to the lightest shard (LPT), so the
+slowest shard is at most 4/3 of the optimum. Every unit lands in exactly one
+shard.
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_S = 10.0
 SNAPSHOT = ROOT / "scripts" / "shard-weights.json"
-LOCAL_REPORTS = (ROOT / "reports" / "docs-timings.json", ROOT / "reports" / "test-timings.json")
+MEASURED = ROOT / "reports" / "test-timings.json"
 
 
 def units() -> list[str]:
@@ -58,11 +60,8 @@ def _unit_seconds(report: dict) -> dict[str, float]:
 
 
 def weights() -> dict[str, float]:
-    """The snapshot's seconds per unit, replaced where this checkout measured."""
-    found = _unit_seconds(_read(SNAPSHOT))
-    for source in LOCAL_REPORTS:
-        found.update(_unit_seconds(_read(source)))
-    return found
+    """The snapshot's seconds per unit (never this checkout's reports: see above)."""
+    return _unit_seconds(_read(SNAPSHOT))
 
 
 def plan(n: int) -> list[tuple[float, list[str]]]:
@@ -85,12 +84,12 @@ def snapshot() -> Path:
     """Write this checkout's measures (pages, journey, modules) to the snapshot."""
     data = _read(SNAPSHOT)
     data.pop("journey", None)  # older snapshots: {host: {"s": seconds}}
-    measured = _read(LOCAL_REPORTS[-1])  # merged over runs (tests/module_timings.py)
+    measured = _read(MEASURED)  # merged over runs (tests/module_timings.py)
     for key in ("pages_s", "modules_s", "journey_s"):
         data[key] = dict(sorted({**data.get(key, {}), **measured.get(key, {})}.items()))
     data["note"] = ("seconds per page[host], journey host and test module, measured by "
-                    "make test on 2 cores; scripts/shard.py reads it, overlaid by this "
-                    "checkout's reports/docs-timings.json and reports/test-timings.json")
+                    "make test on 2 cores; scripts/shard.py plans shards from it alone; "
+                    "refresh with scripts/shard.py --snapshot after a full run")
     SNAPSHOT.write_text(json.dumps(data, indent=2) + "\n")
     return SNAPSHOT
 

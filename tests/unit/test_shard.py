@@ -50,19 +50,20 @@ def test_shard_provenance_reports_merge_into_one_for_the_site(tmp_path):
     assert merged["pages"]["smoke.md"]["docker"]["passed"] == 1
 
 
-def test_local_measures_replace_the_snapshot_unit_by_unit(tmp_path, monkeypatch):
-    snap, docs, tests = (tmp_path / n for n in ("snap.json", "docs.json", "tests.json"))
+def test_the_plan_reads_the_snapshot_only_so_every_run_agrees(tmp_path, monkeypatch):
+    snap, measured = tmp_path / "snap.json", tmp_path / "test-timings.json"
     snap.write_text(json.dumps({
-        "pages_s": {"docs/a.md[package]": 5, "docs/b.md[docker]": 7},
-        "modules_s": {"tests/unit/test_x.py": 3, "tests/unit/test_y.py": 4}}))
-    docs.write_text(json.dumps({"pages_s": {"docs/a.md[package]": 20, "docs/a.md[binary]": 1},
-                                "journey": {"package": {"s": 50}, "docker": {"s": 30}}}))
-    tests.write_text(json.dumps({"modules_s": {"tests/unit/test_x.py": 9},
-                                 "journey_s": {"binary": 20}}))
+        "pages_s": {"docs/a.md[package]": 5, "docs/a.md[binary]": 1, "docs/b.md[docker]": 7},
+        "modules_s": {"tests/unit/test_x.py": 3}, "journey_s": {"package": 50, "docker": 30}}))
+    measured.write_text(json.dumps({"modules_s": {"tests/unit/test_x.py": 99}}))
     monkeypatch.setattr(shard, "SNAPSHOT", snap)
-    monkeypatch.setattr(shard, "LOCAL_REPORTS", (docs, tests))
-    assert shard.weights() == {"docs/a.md": 21, "docs/b.md": 7, "tests/journey.yml": 20,
-                               "tests/unit/test_x.py": 9, "tests/unit/test_y.py": 4}
+    monkeypatch.setattr(shard, "MEASURED", measured)
+    assert shard.weights() == {"docs/a.md": 6, "docs/b.md": 7, "tests/journey.yml": 80,
+                               "tests/unit/test_x.py": 3}
+    # --snapshot takes the measures in, unit by unit; then the plan uses them.
+    shard.snapshot()
+    assert shard.weights()["tests/unit/test_x.py"] == 99
+    assert shard.weights()["docs/b.md"] == 7
 
 
 def test_a_partial_run_merges_its_module_times_and_keeps_the_others(tmp_path):
