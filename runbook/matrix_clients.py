@@ -156,6 +156,9 @@ def node(t: Target) -> Outcome:
     return Outcome(False, _first(p.stdout + p.stderr, ":"))
 
 
+NETWORK_CHANGED_RETRIES = 2
+
+
 def chromium(t: Target) -> Outcome:
     """Debian's chromium through Playwright, trusting t.trust via its NSS database."""
     from playwright.sync_api import Error, sync_playwright
@@ -174,10 +177,19 @@ def chromium(t: Target) -> Outcome:
                   "--disable-sync"])
         try:
             page = browser.new_page()
-            response = page.goto(f"{t.url}/health", timeout=TIMEOUT * 1000)
-            return Outcome(True) if response is not None else Outcome(False, "no response")
-        except Error as exc:
-            return Outcome(False, _first(str(exc), "net::"))
+            retries = NETWORK_CHANGED_RETRIES
+            while True:
+                try:
+                    response = page.goto(f"{t.url}/health", timeout=TIMEOUT * 1000)
+                    return Outcome(True) if response is not None else Outcome(False, "no response")
+                except Error as exc:
+                    # Chromium aborts a load when the machine's interfaces change
+                    # (Docker adding a veth for another container): not a verdict on
+                    # the certificate, so ask again; every other error is one.
+                    if "net::ERR_NETWORK_CHANGED" in str(exc) and retries > 0:
+                        retries -= 1
+                        continue
+                    return Outcome(False, _first(str(exc), "net::"))
         finally:
             browser.close()
 
