@@ -9,7 +9,9 @@ renewal (certbot sets RENEWED_LINEAGE to /etc/letsencrypt/live/NAME):
 2. gate them with the checks of `runbook check` (pair, chain against the
    trust store, name, readability by influxd's user): any error refuses the
    pair before the one in service is touched;
-3. keep the pair in service under previous/, rename the new one into place;
+3. keep the pair in service under previous/ (only if it passes the same
+   gate: a rollback must never restore a pair influxd cannot load), rename
+   the new one into place;
 4. restart influxd and poll, over a verified handshake for the name, until
    it serves the new serial;
 5. if 4 fails: put the previous pair back, restart, and check that the old
@@ -106,9 +108,20 @@ def _stage(plan: HookPlan) -> Path:
     return staging
 
 
+def _findings(plan: HookPlan, folder: Path) -> list[Finding]:
+    return check_files(folder / CERT_NAME, folder / KEY_NAME, host=plan.host,
+                       ca_path=plan.ca_file or _system_bundle(), uid=plan.owner[0])
+
+
+def _passes_gate(plan: HookPlan, folder: Path) -> bool:
+    try:
+        return not has_errors(_findings(plan, folder))
+    except RunbookError:
+        return False
+
+
 def _gate(plan: HookPlan, staging: Path) -> list[Finding]:
-    findings = check_files(staging / CERT_NAME, staging / KEY_NAME, host=plan.host,
-                           ca_path=plan.ca_file or _system_bundle(), uid=plan.owner[0])
+    findings = _findings(plan, staging)
     if has_errors(findings):
         named = "; ".join(f"[{f.id}] {f.message}" for f in findings if f.severity == "error")
         raise HookRefused(f"refused the new pair from {plan.lineage}: {named}. The served "
@@ -120,12 +133,13 @@ def _gate(plan: HookPlan, staging: Path) -> list[Finding]:
 
 
 def _swap_in(plan: HookPlan, staging: Path) -> str | None:
-    """Copy the pair in service to previous/, rename the staged one into place;
-    the previous serial, or None when there was none."""
+    """Copy the pair in service to previous/ if it passes the gate, rename the
+    staged one into place; the previous serial, or None when none was kept."""
     cert, key = plan.dest / CERT_NAME, plan.dest / KEY_NAME
+    keep = plan.dest / PREVIOUS
     previous_serial = None
-    if cert.exists() and key.exists():
-        keep = plan.dest / PREVIOUS
+    shutil.rmtree(keep, ignore_errors=True)  # an older run's pair is no fallback now
+    if cert.exists() and key.exists() and _passes_gate(plan, plan.dest):
         keep.mkdir(mode=0o755, exist_ok=True)
         files, owners = [], {}
         for name in (KEY_NAME, CERT_NAME):
@@ -169,7 +183,7 @@ def _restart_and_verify(plan: HookPlan, want: str) -> str | None:
 def _roll_back(plan: HookPlan, new_serial: str, previous: str | None, why: str) -> None:
     if previous is None:
         raise RollbackFailed(f"the new certificate (serial {new_serial}) is not served: {why}; "
-                             "there was no previous pair to put back",
+                             "there was no previous pair (none that passes the gate) to put back",
                              fix="fix the cause above, then restart influxd")
     keep = plan.dest / PREVIOUS
     os.replace(keep / KEY_NAME, plan.dest / KEY_NAME)
@@ -180,7 +194,8 @@ def _roll_back(plan: HookPlan, new_serial: str, previous: str | None, why: str) 
                              f"the previous one (serial {previous}) is back on disk but not "
                              f"served either: {again}",
                              fix="influxd is down or serves neither: read its log "
-                                 "(journalctl -u influxdb) and restart it")
+                                 "(journalctl -u influxdb, docker logs influxdb, or its log "
+                                 "file) and start it")
     raise HookRolledBack(f"the new certificate (serial {new_serial}) is not served: {why}; "
                          f"the previous one (serial {previous}) is served again",
                          fix="fix the cause above, then run certbot renew --force-renewal")

@@ -184,8 +184,20 @@ def test_new_certificate_not_served_is_rolled_back(site):
 def test_first_issuance_that_is_not_served_says_there_is_nothing_to_restore(site):
     for name in ("server.crt", "server.key"):
         (site.dest / name).unlink()
-    with pytest.raises(RollbackFailed, match="no previous pair to put back"):
+    with pytest.raises(RollbackFailed, match="no previous pair .* to put back"):
         deploy(site.plan(site.lineage(site.issue()), restart=["true"]))
+
+
+def test_a_pair_in_service_that_fails_the_gate_is_never_kept_for_a_rollback(site):
+    # The served certificate, put back beside a key that is not its own (as
+    # after a botched manual fix): a rollback to it would leave influxd down.
+    stray = site.issue()
+    (site.dest / "server.key").write_bytes(stray.key_pem())
+    (site.dest / "previous").mkdir()
+    (site.dest / "previous" / "stale").write_text("an older run's pair")
+    with pytest.raises(RollbackFailed, match="no previous pair .* to put back"):
+        deploy(site.plan(site.lineage(site.issue()), restart=["true"]))
+    assert not (site.dest / "previous").exists()
 
 
 def test_compare_files_names_a_served_certificate_older_than_the_file(site):
