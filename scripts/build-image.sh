@@ -38,18 +38,24 @@ image_exists() { docker image inspect "$1" >/dev/null 2>&1; }
 # The Debian mirror this machine's apt already uses (deb822 .sources files
 # first, then one-line .list entries): the only one known to be reachable.
 apt_mirror() {
-  {
-    cat /etc/apt/sources.list.d/*.sources 2>/dev/null | awk '/^URIs:/ { print $2 }'
-    cat /etc/apt/sources.list /etc/apt/sources.list.d/*.list 2>/dev/null \
-      | awk '$1 == "deb" { for (i = 2; i <= NF; i++) if ($i ~ /^[a-z]+:\/\//) { print $i; break } }'
-  } | awk 'NR == 1'
+  # Only files that exist: with pipefail, a missing /etc/apt/sources.list
+  # (Debian 12's default has none) would fail the function and the script.
+  local f
+  for f in /etc/apt/sources.list.d/*.sources; do
+    if [[ -f $f ]]; then awk '/^URIs:/ { print $2 }' "$f"; fi
+  done
+  for f in /etc/apt/sources.list /etc/apt/sources.list.d/*.list; do
+    if [[ -f $f ]]; then
+      awk '$1 == "deb" { for (i = 2; i <= NF; i++) if ($i ~ /^[a-z]+:\/\//) { print $i; break } }' "$f"
+    fi
+  done
 }
 
 build_base() {
   if image_exists "$base_tag"; then say "base $base_tag: cached"; return; fi
   "$here/scripts/apt-install.sh" debootstrap
   local mirror
-  mirror=$(apt_mirror)
+  mirror=$(apt_mirror | awk 'NR == 1')
   if [[ -z $mirror ]]; then
     say "ERROR: no Debian mirror in this machine's apt sources (/etc/apt/sources.list, /etc/apt/sources.list.d/); debootstrap needs the one apt uses. Fix: add your mirror there (e.g. a 'deb URL $DEBIAN_SUITE main' line), then run make images again"
     exit 2
