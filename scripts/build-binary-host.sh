@@ -8,6 +8,8 @@ here=$(cd "$(dirname "$0")/.." && pwd)
 source "$here/versions.env"
 cache=${RUNBOOK_CACHE:-$HOME/.cache/influx-tls-runbook}
 say() { printf '[build-binary-host] %s\n' "$*" >&2; }
+# A command that fails under set -e says where, instead of ending the build silently.
+trap 'say "ERROR: line $LINENO failed (exit $?): $BASH_COMMAND"' ERR
 image_exists() { docker image inspect "$1" >/dev/null 2>&1; }
 
 runbook_tag=$("$here/scripts/build-image.sh" | tail -n 1)

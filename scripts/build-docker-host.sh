@@ -20,6 +20,8 @@ cache=${RUNBOOK_CACHE:-$HOME/.cache/influx-tls-runbook}
 store=$cache/docker-host
 kind=${DOCKER_HOST_PAYLOAD:-dataroot}
 say() { printf '[build-docker-host] %s\n' "$*" >&2; }
+# A command that fails under set -e says where, instead of ending the build silently.
+trap 'say "ERROR: line $LINENO failed (exit $?): $BASH_COMMAND"' ERR
 image_exists() { docker image inspect "$1" >/dev/null 2>&1; }
 ms_since() { echo $(( ($(date +%s%N) - $1) / 1000000 )); }
 
