@@ -9,8 +9,6 @@ the bucket must hold exactly as many.
 
 from __future__ import annotations
 
-import csv
-import io
 import secrets
 import time
 from pathlib import Path
@@ -20,57 +18,23 @@ import pytest
 from runbook.server import OWNER_LABEL, docker_client
 from runbook.wait import poll_until
 from tests import host_package
-from tests.telegraf_counting import counting_config
+from tests.acme_host import (
+    NAME,
+    ONBOARD,
+    RENEW,
+    TELEGRAF_CONF,
+    TELEGRAF_OUT,
+    live_serial,
+    produced,
+    served_serial,
+    sh,
+    stored,
+)
 
 pytestmark = pytest.mark.server
 
 ROOT = Path(__file__).resolve().parents[2]
-NAME = "influxdb.example.test"
-ORG, BUCKET, TOKEN = "acme", "metrics", "acme-integration-token"
 HOOK = f"runbook deploy-hook --host {NAME}"
-RENEW = "certbot renew --force-renewal --no-random-sleep-on-renew"
-TELEGRAF_OUT = "/var/lib/telegraf-acme/metrics.lp"
-TELEGRAF_CONF = counting_config(
-    f"https://{NAME}:8086", token=TOKEN, org=ORG, bucket=BUCKET, out_file=TELEGRAF_OUT,
-    note="No tls_ca: the system trust store holds the ACME CA's root, as it holds\n"
-         "Let's Encrypt's on a real server. Verified, not skipped.")
-
-
-def sh(host, cmd: str, *, ok: bool = True) -> str:
-    code, out = host.exec_run(["bash", "-c", cmd], environment={"HOME": "/root"})
-    text = out.decode(errors="replace")
-    if ok:
-        assert code == 0, f"{cmd!r} exited {code}: {text}"
-    return text
-
-
-def served_serial(host) -> str:
-    """The serial influxd presents, over a handshake verified for NAME ('' if none)."""
-    return sh(host, f"openssl s_client -connect localhost:8086 -servername {NAME} "
-                    f"-verify_hostname {NAME} -verify_return_error </dev/null 2>/dev/null "
-                    "| openssl x509 -noout -serial 2>/dev/null", ok=False).strip()
-
-
-def live_serial(host) -> str:
-    return sh(host, f"openssl x509 -noout -serial -in /etc/letsencrypt/live/{NAME}/cert.pem"
-              ).strip()
-
-
-def stored(host) -> int:
-    out = sh(host, f"""curl --silent --show-error --fail \
-      https://{NAME}:8086/api/v2/query?org={ORG} -H 'Authorization: Token {TOKEN}' \
-      -H 'Content-Type: application/vnd.flux' \
-      -H 'Accept: application/csv' --data 'from(bucket: "{BUCKET}")
-        |> range(start: -1h, stop: 1h)
-        |> filter(fn: (r) => r._measurement == "mem" and r._field == "used")
-        |> count() |> group() |> sum()'""")
-    rows = [r for r in csv.DictReader(io.StringIO(out.strip())) if r.get("_value")]
-    return int(rows[0]["_value"]) if rows else 0
-
-
-def produced(host) -> int:
-    lines = sh(host, f"cat {TELEGRAF_OUT}").splitlines()
-    return sum(1 for ln in lines if ln.startswith("mem,"))
 
 
 @pytest.fixture
@@ -95,10 +59,7 @@ EOF""")
                       f"--email ops@example.test --domain {NAME} "
                       f"--server https://localhost:14000/dir --deploy-hook '{HOOK}'")
         assert served_serial(container) == live_serial(container)
-        sh(container, f"""curl --silent --show-error --fail https://{NAME}:8086/api/v2/setup \
-          -H 'Content-Type: application/json' -o /dev/null \
-          -d '{{"username":"admin","password":"acme-password","org":"{ORG}",
-                "bucket":"{BUCKET}","token":"{TOKEN}"}}'""")
+        sh(container, ONBOARD)
         sh(container, f"mkdir -p {Path(TELEGRAF_OUT).parent} && cat > /etc/telegraf/acme.conf "
                       f"<<'EOF'\n{TELEGRAF_CONF}EOF\n"
                       "systemd-run --quiet --unit telegraf-acme telegraf --config "
