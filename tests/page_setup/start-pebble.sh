@@ -14,6 +14,9 @@
 #     is 127.0.0.1);
 #   - pebble-challtestsrv answers DNS on 127.0.0.1:8053 for DNS-01 (Pebble
 #     asks it only for TXT records of names it is given).
+# Serving other servers too (tests/integration/test_acme_two_servers.py):
+#   PEBBLE_LISTEN=0.0.0.0          listen beyond loopback (default 127.0.0.1)
+#   PEBBLE_API_NAME=acme.example.test   a name the API certificate also covers
 # Deterministic for tests: no validation sleep, no nonce rejection, no reuse
 # of earlier authorisations (every renewal is validated again), and one
 # profile only: Pebble picks a random profile for an order that names none
@@ -26,6 +29,9 @@
 # way nothing keeps the caller's output open. Prints the directory URL.
 set -euo pipefail
 dir=/etc/pebble
+listen=${PEBBLE_LISTEN:-127.0.0.1}
+api_names=(--san localhost --san 127.0.0.1)
+if [[ -n ${PEBBLE_API_NAME:-} ]]; then api_names+=(--san "$PEBBLE_API_NAME"); fi
 mkdir -p "$dir"
 
 # Pebble's API certificate (the one its HTTPS endpoints present), from a
@@ -33,15 +39,15 @@ mkdir -p "$dir"
 if [[ ! -f $dir/api.crt ]]; then
   runbook certs ca --out "$dir" --name api-ca --common-name "Pebble API test CA" >/dev/null
   runbook certs issue --ca-cert "$dir/api-ca.crt" --ca-key "$dir/api-ca.key" --out "$dir" \
-    --name api --san localhost --san 127.0.0.1 >/dev/null
+    --name api "${api_names[@]}" >/dev/null
   cp "$dir/api-ca.crt" /usr/local/share/ca-certificates/pebble-api-ca.crt
 fi
 
 cat > "$dir/pebble.json" <<JSON
 {
   "pebble": {
-    "listenAddress": "127.0.0.1:14000",
-    "managementListenAddress": "127.0.0.1:15000",
+    "listenAddress": "$listen:14000",
+    "managementListenAddress": "$listen:15000",
     "certificate": "$dir/api.crt",
     "privateKey": "$dir/api.key",
     "httpPort": 80,
@@ -58,7 +64,7 @@ cat > "$dir/pebble.json" <<JSON
 JSON
 
 challtestsrv=(/usr/local/bin/pebble-challtestsrv -defaultIPv4 127.0.0.1 -defaultIPv6 ""
-  -dnsserver 127.0.0.1:8053 -http01 "" -https01 "" -tlsalpn01 "" -doh "" -management 127.0.0.1:8055)
+  -dnsserver 127.0.0.1:8053 -http01 "" -https01 "" -tlsalpn01 "" -doh "" -management "$listen:8055")
 pebble=(/usr/local/bin/pebble -config "$dir/pebble.json" -dnsserver 127.0.0.1:8053)
 pebble_env=(PEBBLE_VA_NOSLEEP=1 PEBBLE_WFE_NONCEREJECT=0 PEBBLE_AUTHZREUSE=0)
 
