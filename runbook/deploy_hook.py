@@ -9,9 +9,9 @@ renewal (certbot sets RENEWED_LINEAGE to /etc/letsencrypt/live/NAME):
 2. gate them with the checks of `runbook check` (pair, chain against the
    trust store, name, readability by influxd's user): any error refuses the
    pair before the one in service is touched;
-3. keep the pair in service under previous/ (only if it passes the same
-   gate: a rollback must never restore a pair influxd cannot load), rename
-   the new one into place;
+3. keep the pair in service under previous/ (only if influxd's user could
+   load it: a rollback must never restore a pair influxd cannot load),
+   rename the new one into place;
 4. restart influxd and poll, over a verified handshake for the name, until
    it serves the new serial;
 5. if 4 fails: put the previous pair back, restart, and check that the old
@@ -113,11 +113,15 @@ def _findings(plan: HookPlan, folder: Path) -> list[Finding]:
                        ca_path=plan.ca_file or _system_bundle(), uid=plan.owner[0])
 
 
-def _passes_gate(plan: HookPlan, folder: Path) -> bool:
+def _loadable(plan: HookPlan, folder: Path) -> bool:
+    """Whether influxd's user could load the pair in `folder` (a pair, not
+    encrypted, readable): what a rollback needs. Not trust or names: the pair
+    in service may be configure.md's self-signed one, and still worth keeping."""
     try:
-        return not has_errors(_findings(plan, folder))
+        findings = check_files(folder / CERT_NAME, folder / KEY_NAME, uid=plan.owner[0])
     except RunbookError:
         return False
+    return not has_errors(findings)
 
 
 def _gate(plan: HookPlan, staging: Path) -> list[Finding]:
@@ -133,13 +137,13 @@ def _gate(plan: HookPlan, staging: Path) -> list[Finding]:
 
 
 def _swap_in(plan: HookPlan, staging: Path) -> str | None:
-    """Copy the pair in service to previous/ if it passes the gate, rename the
-    staged one into place; the previous serial, or None when none was kept."""
+    """Copy the pair in service to previous/ if influxd could load it, rename
+    the staged one into place; the previous serial, or None when none was kept."""
     cert, key = plan.dest / CERT_NAME, plan.dest / KEY_NAME
     keep = plan.dest / PREVIOUS
     previous_serial = None
     shutil.rmtree(keep, ignore_errors=True)  # an older run's pair is no fallback now
-    if cert.exists() and key.exists() and _passes_gate(plan, plan.dest):
+    if cert.exists() and key.exists() and _loadable(plan, plan.dest):
         keep.mkdir(mode=0o755, exist_ok=True)
         files, owners = [], {}
         for name in (KEY_NAME, CERT_NAME):
@@ -183,7 +187,7 @@ def _restart_and_verify(plan: HookPlan, want: str) -> str | None:
 def _roll_back(plan: HookPlan, new_serial: str, previous: str | None, why: str) -> None:
     if previous is None:
         raise RollbackFailed(f"the new certificate (serial {new_serial}) is not served: {why}; "
-                             "there was no previous pair (none that passes the gate) to put back",
+                             "there was no previous pair (none influxd could load) to put back",
                              fix="fix the cause above, then restart influxd")
     keep = plan.dest / PREVIOUS
     os.replace(keep / KEY_NAME, plan.dest / KEY_NAME)

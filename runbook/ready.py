@@ -62,8 +62,11 @@ def process_running(pid: int) -> bool:
         return True  # it exists, owned by another user
     try:
         stat = Path(f"/proc/{pid}/stat").read_text()
+    except FileNotFoundError:
+        # Gone since kill(0), unless this system has no /proc at all.
+        return not Path("/proc/self").exists()
     except OSError:
-        return True  # no /proc: kill(0) is all we know
+        return True
     return stat.rpartition(")")[2].split()[:1] != ["Z"]
 
 

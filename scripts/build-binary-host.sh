@@ -2,7 +2,7 @@
 # Build (or reuse) the binary host: the runbook image plus Debian's certbot and
 # Pebble for the ACME page (image/binary-host/Dockerfile). Prints the image
 # tag on stdout; progress goes to stderr.
-set -euo pipefail
+set -Eeuo pipefail  # -E: the ERR trap below fires in functions too
 
 here=$(cd "$(dirname "$0")/.." && pwd)
 source "$here/versions.env"
@@ -12,7 +12,8 @@ say() { printf '[build-binary-host] %s\n' "$*" >&2; }
 trap 'say "ERROR: line $LINENO failed (exit $?): $BASH_COMMAND"' ERR
 image_exists() { docker image inspect "$1" >/dev/null 2>&1; }
 
-runbook_tag=$("$here/scripts/build-image.sh" | tail -n 1)
+# RUNBOOK_IMAGE pins the runbook image (as tests/integration/conftest.py does).
+runbook_tag=${RUNBOOK_IMAGE:-$("$here/scripts/build-image.sh" | tail -n 1)}
 mapfile -t pebble_bins < <("$here/scripts/build-pebble.sh")
 
 mkdir -p "$cache"

@@ -12,7 +12,7 @@
 #
 # Prints three lines on stdout: host_image=TAG, payload=PATH, source_image=TAG
 # (the runbook image the payload holds). Progress goes to stderr.
-set -euo pipefail
+set -Eeuo pipefail  # -E: the ERR trap below fires in functions too
 
 here=$(cd "$(dirname "$0")/.." && pwd)
 source "$here/versions.env"

@@ -10,7 +10,7 @@
 #                       adds telegraf and the client tools on top.
 #
 # Prints the image reference on stdout; progress goes to stderr.
-set -euo pipefail
+set -Eeuo pipefail  # -E: the ERR trap below fires in functions too
 
 here=$(cd "$(dirname "$0")/.." && pwd)
 source "$here/versions.env"

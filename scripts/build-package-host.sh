@@ -23,7 +23,7 @@
 # that boot one host here (what tests/host_package.py's run_kwargs() gives);
 # `scripts/build-package-host.sh stage` prints the systemd host image without
 # InfluxDB installed.
-set -euo pipefail
+set -Eeuo pipefail  # -E: the ERR trap below fires in functions too
 
 here=$(cd "$(dirname "$0")/.." && pwd)
 # shellcheck source=../versions.env

@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import csv
 import io
+import time
 
+from runbook.wait import poll_until
 from tests.telegraf_counting import counting_config
 
 NAME = "influxdb.example.test"
@@ -58,3 +60,23 @@ def stored(host) -> int:
 def produced(host) -> int:
     lines = sh(host, f"cat {TELEGRAF_OUT}").splitlines()
     return sum(1 for ln in lines if ln.startswith("mem,"))
+
+
+def watch_renewal(host, before: str, timeout: float = 120) -> tuple[str, float, str]:
+    """Poll, 5 times a second, a certbot run started in the background that
+    writes its exit code to /root/renew.rc and its output to /root/renew.log.
+    Returns the serial served at the end, the seconds until the served serial
+    first differed from `before` (or until the end, if it never did), and
+    certbot's output with its exit code."""
+    start = time.monotonic()
+    changed: list[float] = []
+
+    def finished() -> bool:
+        if not changed and served_serial(host) not in ("", before):
+            changed.append(time.monotonic() - start)
+        return sh(host, "cat /root/renew.rc 2>/dev/null", ok=False).strip() != ""
+
+    poll_until(finished, what="the background certbot run to finish", timeout=timeout,
+               interval=0.2)
+    took = changed[0] if changed else time.monotonic() - start
+    return served_serial(host), took, sh(host, "cat /root/renew.log; echo rc=$(cat /root/renew.rc)")

@@ -211,11 +211,11 @@ class Timings:
             lambda: {"passed": 0, "failed": 0, "skipped": 0})
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
-        journey = re.match(r".*journey\.yml\[(\w+)\]::(.*\.md)::line ", report.nodeid)
+        journey = re.match(r"^(?:.*/)?journey\.yml\[(\w+)\]::([^/:]+\.md)::line ", report.nodeid)
         if journey:
             self._journey(journey[1], journey[2], report)
             return
-        page = re.match(r"(.*\.md)\[(\w+)\]::line ", report.nodeid)
+        page = re.match(r"^([^:\[]+\.md)\[(\w+)\]::line ", report.nodeid)
         if not page:
             return
         self.pages[f"{page[1]}[{page[2]}]"] += report.duration

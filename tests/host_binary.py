@@ -8,7 +8,6 @@ import os
 
 from tests.hosts import last_line, run_script
 
-IMAGE_ENV = "RUNBOOK_IMAGE"
 HOST_IMAGE_ENV = "RUNBOOK_BINARY_HOST_IMAGE"
 LOG_GLOB = "/var/log/influxdb*.log /var/log/telegraf*.log"
 

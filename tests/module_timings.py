@@ -1,14 +1,19 @@
-"""Seconds per test module, docs page run and journey, for scripts/shard.py:
-it splits the suite across CI runners by measured time, and a unit it has no
-measure for weighs a guess. Gathered on the controller from every report
-(xdist workers' too) and merged into reports/test-timings.json: what ran here
-replaces its earlier measure; the rest keep theirs, so a partial run (one
-page, one shard) never erases what a full one measured."""
+"""Seconds per test module, docs page run and journey host, for
+scripts/shard.py: it splits the suite across CI runners by measured time,
+and a unit it has no measure for weighs a guess. Gathered on the controller
+from every report (xdist workers' too) and merged into
+reports/test-timings.json: what ran here replaces its earlier measure; the
+rest keep theirs. Only whole units count: a run that selects part of the
+suite's tests (-k, -m, -x, --lf, node ids) or is interrupted records
+nothing, since it would replace a whole unit's measure with a part of it."""
 
 from __future__ import annotations
 
+import fcntl
 import json
+import os
 import re
+import tempfile
 from collections import defaultdict
 from pathlib import Path
 
@@ -22,6 +27,14 @@ UNITS = (
 )
 
 
+def selects_part(config: pytest.Config) -> bool:
+    """Whether this run leaves out some tests of the units it runs."""
+    o = config.option
+    return bool(getattr(o, "keyword", "") or getattr(o, "markexpr", "")
+                or getattr(o, "maxfail", 0) or getattr(o, "lf", False)
+                or any("::" in arg for arg in config.args))
+
+
 class ModuleTimings:
     def __init__(self) -> None:
         self.seconds: dict[str, dict[str, float]] = defaultdict(lambda: defaultdict(float))
@@ -33,23 +46,30 @@ class ModuleTimings:
                 self.seconds[kind][found[1]] += report.duration
                 return
 
-    def pytest_sessionfinish(self, session: pytest.Session) -> None:
-        for kind, seconds in self.seconds.items():
-            merge(session.config.rootpath / "reports" / "test-timings.json", seconds, kind)
+    def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
+        if not self.seconds or selects_part(session.config) or exitstatus in (
+                pytest.ExitCode.INTERRUPTED, pytest.ExitCode.INTERNAL_ERROR):
+            return
+        merge(session.config.rootpath / "reports" / "test-timings.json", self.seconds)
 
 
-def merge(out: Path, seconds: dict[str, float], kind: str = "modules_s") -> None:
-    try:
-        data = json.loads(out.read_text())
-    except (OSError, ValueError):
-        data = {}
-    units = data.setdefault(kind, {})
-    units.update({m: round(s, 2) for m, s in seconds.items()})
-    data[kind] = dict(sorted(units.items()))
+def merge(out: Path, measured: dict[str, dict[str, float]]) -> None:
+    """Merge {kind: {unit: seconds}} into `out`, under a lock (two runs in one
+    checkout), written to a temporary file and renamed (never half a file)."""
     out.parent.mkdir(exist_ok=True)
-    tmp = out.with_suffix(".tmp")
-    tmp.write_text(json.dumps(data, indent=2) + "\n")
-    tmp.replace(out)  # a reader never sees half a file
+    with open(out.with_suffix(".lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            data = json.loads(out.read_text())
+        except (OSError, ValueError):
+            data = {}
+        for kind, seconds in measured.items():
+            units = {**data.get(kind, {}), **{u: round(s, 2) for u, s in seconds.items()}}
+            data[kind] = dict(sorted(units.items()))
+        fd, tmp = tempfile.mkstemp(dir=out.parent, prefix=f".{out.name}.")
+        with os.fdopen(fd, "w") as f:
+            f.write(json.dumps(data, indent=2) + "\n")
+        os.replace(tmp, out)
 
 
 def pytest_configure(config: pytest.Config) -> None:

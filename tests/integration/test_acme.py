@@ -29,6 +29,7 @@ from tests.acme_host import (
     served_serial,
     sh,
     stored,
+    watch_renewal,
 )
 
 pytestmark = pytest.mark.server
@@ -81,14 +82,7 @@ def renew_and_time(host, renew: str) -> tuple[str, float, str]:
     sh(host, f"rm -f /root/renew.rc; systemd-run --quiet --unit certbot-renew-{time.time_ns()} "
              f"--setenv PYTHONPATH=/opt/runbook "
              f"bash -c '{renew} > /root/renew.log 2>&1; echo $? > /root/renew.rc'")
-    start = time.monotonic()
-    changed_at = None
-    while sh(host, "cat /root/renew.rc 2>/dev/null", ok=False).strip() == "":
-        if changed_at is None and served_serial(host) not in ("", before):
-            changed_at = time.monotonic() - start
-        assert time.monotonic() - start < 120, "certbot renew did not finish within 120 s"
-    return served_serial(host), (changed_at or time.monotonic() - start), sh(
-        host, "cat /root/renew.log; echo rc=$(cat /root/renew.rc)")
+    return watch_renewal(host, before)
 
 
 def stop_telegraf(host) -> None:

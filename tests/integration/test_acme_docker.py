@@ -10,7 +10,6 @@ own file output counts what it produced, the bucket must hold as many.
 from __future__ import annotations
 
 import secrets
-import time
 from pathlib import Path
 
 import pytest
@@ -29,6 +28,7 @@ from tests.acme_host import (
     served_serial,
     sh,
     stored,
+    watch_renewal,
 )
 
 pytestmark = pytest.mark.server
@@ -85,14 +85,7 @@ def renew_and_time(host, renew: str) -> tuple[str, float, str]:
     before = served_serial(host)
     sh(host, f"rm -f /root/renew.rc; setsid bash -c '{renew} >/root/renew.log 2>&1; "
              "echo $? >/root/renew.rc' </dev/null >/dev/null 2>&1 &")
-    start = time.monotonic()
-    changed_at = None
-    while sh(host, "cat /root/renew.rc 2>/dev/null", ok=False).strip() == "":
-        if changed_at is None and served_serial(host) not in ("", before):
-            changed_at = time.monotonic() - start
-        assert time.monotonic() - start < 120, "certbot renew did not finish within 120 s"
-    return served_serial(host), (changed_at or time.monotonic() - start), sh(
-        host, "cat /root/renew.log; echo rc=$(cat /root/renew.rc)")
+    return watch_renewal(host, before)
 
 
 def stop_telegraf(host) -> None:

@@ -77,7 +77,9 @@ else
   # No service manager (the Docker and binary hosts): each in a session of
   # its own, its output in /var/log, its pid in /run; a rerun replaces it.
   for name in pebble pebble-challtestsrv; do
-    if [[ -f /run/$name.pid ]] && pid=$(cat "/run/$name.pid") && kill "$pid" 2>/dev/null; then
+    # Only if that pid is still ours: a stale file may name another process.
+    if [[ -f /run/$name.pid ]] && pid=$(cat "/run/$name.pid") \
+        && [[ $(cat "/proc/$pid/comm" 2>/dev/null) == "${name:0:15}" ]] && kill "$pid" 2>/dev/null; then
       timeout 10 tail --pid="$pid" -f /dev/null
     fi
   done
@@ -90,7 +92,9 @@ fi
 update-ca-certificates >/dev/null 2>&1
 # Pebble answers once it listens (its API certificate verified by the store);
 # the new root comes from its management port.
-runbook wait https://localhost:14000/dir --timeout 30 >/dev/null
+pebble_pid=()
+if [[ -f /run/pebble.pid ]]; then pebble_pid=(--pid "$(cat /run/pebble.pid)"); fi  # no systemd
+runbook wait https://localhost:14000/dir --timeout 30 "${pebble_pid[@]}" >/dev/null
 curl --silent --show-error --fail -o /usr/local/share/ca-certificates/pebble-root.crt \
   https://localhost:15000/roots/0
 update-ca-certificates --fresh >/dev/null 2>&1

@@ -286,3 +286,12 @@ def test_cli_hook_with_a_missing_lineage_names_the_file(site):
     assert proc.stderr.startswith("ERROR: ") and "no-such-lineage/fullchain.pem" in proc.stderr
     assert "Traceback" not in proc.stderr
     assert not list(site.dest.glob(".new-*"))
+
+
+def test_a_self_signed_pair_in_service_is_kept_for_a_rollback_though_no_client_trusts_it(site):
+    # configure.md leaves a self-signed pair: influxd loads it, so a rollback
+    # to it is a working server, and the hook keeps it.
+    certs.self_signed([NAME]).write(site.dest / "server.crt", site.dest / "server.key",
+                                    overwrite=True)
+    with pytest.raises(RollbackFailed, match="is back on disk but not served"):
+        deploy(site.plan(site.lineage(site.issue()), restart=["true"]))

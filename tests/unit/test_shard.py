@@ -70,10 +70,24 @@ def test_a_partial_run_merges_its_module_times_and_keeps_the_others(tmp_path):
     from tests.module_timings import merge
 
     out = tmp_path / "test-timings.json"
-    merge(out, {"tests/unit/test_x.py": 1.234, "tests/unit/test_y.py": 2})
-    merge(out, {"tests/unit/test_x.py": 5})
-    assert json.loads(out.read_text())["modules_s"] == {"tests/unit/test_x.py": 5,
-                                                        "tests/unit/test_y.py": 2}
+    merge(out, {"modules_s": {"tests/unit/test_x.py": 1.234, "tests/unit/test_y.py": 2}})
+    merge(out, {"modules_s": {"tests/unit/test_x.py": 5}, "journey_s": {"docker": 30}})
+    data = json.loads(out.read_text())
+    assert data["modules_s"] == {"tests/unit/test_x.py": 5, "tests/unit/test_y.py": 2}
+    assert data["journey_s"] == {"docker": 30}
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["test-timings.json",
+                                                          "test-timings.lock"]
+
+
+@pytest.mark.parametrize("args, partial", [
+    ([], False), (["-k", "wait"], True), (["-x"], True), (["-m", "server"], True),
+    (["tests/unit/test_wait.py::test_returns_the_first_truthy_result"], True),
+])
+def test_only_a_run_of_whole_units_records_their_times(pytester, args, partial):
+    from tests.module_timings import selects_part
+
+    config = pytester.parseconfig(*args)
+    assert selects_part(config) is partial
 
 
 def test_the_plan_puts_the_heaviest_units_on_different_shards(monkeypatch):
@@ -88,7 +102,7 @@ def test_the_plan_puts_the_heaviest_units_on_different_shards(monkeypatch):
     ("tests/unit/test_x.py::test_a[1]", "modules_s", "tests/unit/test_x.py"),
     ("docs/acme.md[docker]::line 42", "pages_s", "docs/acme.md[docker]"),
     ("tests/journey.yml[package]::configure.md::line 7", "journey_s", "package"),
-])
+], ids=["module", "page", "journey"])  # ids without '.md[': the harness would count them
 def test_each_kind_of_test_id_is_timed_as_its_unit(nodeid, kind, unit):
     from tests.module_timings import UNITS
 

@@ -66,7 +66,7 @@ def test_wait_with_pid_stops_when_that_process_exits_not_at_the_deadline():
     assert f"process {proc.pid} exited before" in str(exc.value)
 
 
-def test_the_cli_names_a_pid_that_is_not_running_in_one_line():
+def test_the_cli_names_a_pid_that_is_not_running_in_one_error_line_and_its_fix():
     import subprocess
     import sys
 
@@ -76,8 +76,9 @@ def test_the_cli_names_a_pid_that_is_not_running_in_one_line():
                           "--timeout", "20", f"http://127.0.0.1:{_unused_port()}/health"],
                          capture_output=True, text=True, timeout=15)
     assert out.returncode == 1, out
-    assert f"process {proc.pid} exited before" in out.stderr
-    assert "Traceback" not in out.stderr
+    error, fix = out.stderr.splitlines()
+    assert error.startswith("ERROR: ") and f"process {proc.pid} exited before" in error
+    assert fix.startswith("  fix: ")
 
 
 @pytest.mark.parametrize("bad", ["0", "-5", "abc", "99999999999999999999"])
