@@ -108,11 +108,6 @@ def _stage(plan: HookPlan) -> Path:
     return staging
 
 
-def _findings(plan: HookPlan, folder: Path) -> list[Finding]:
-    return check_files(folder / CERT_NAME, folder / KEY_NAME, host=plan.host,
-                       ca_path=plan.ca_file or _system_bundle(), uid=plan.owner[0])
-
-
 def _loadable(plan: HookPlan, folder: Path) -> bool:
     """Whether influxd's user could load the pair in `folder` (a pair, not
     encrypted, readable): what a rollback needs. Not trust or names: the pair
@@ -125,7 +120,8 @@ def _loadable(plan: HookPlan, folder: Path) -> bool:
 
 
 def _gate(plan: HookPlan, staging: Path) -> list[Finding]:
-    findings = _findings(plan, staging)
+    findings = check_files(staging / CERT_NAME, staging / KEY_NAME, host=plan.host,
+                           ca_path=plan.ca_file or _system_bundle(), uid=plan.owner[0])
     if has_errors(findings):
         named = "; ".join(f"[{f.id}] {f.message}" for f in findings if f.severity == "error")
         raise HookRefused(f"refused the new pair from {plan.lineage}: {named}. The served "

@@ -22,7 +22,7 @@ from urllib.parse import urlsplit
 
 from runbook import __version__
 from runbook.client import tls_context
-from runbook.errors import ProbeError, UsageError, WaitTimeout
+from runbook.errors import ProbeError, UsageError
 from runbook.wait import poll_until
 
 POLL_S = 0.05
@@ -133,12 +133,9 @@ def wait_ready(url: str, *, ca_file: str | None = None, insecure: bool = False,
         raise UnexpectedAnswer(f"{url} answered HTTP {status}, not ready",
                                fix="ask influxd's health URL, /health", url=url, status=status)
 
-    try:
-        status = poll_until(attempt, what=f"{url} to answer", timeout=timeout, interval=POLL_S,
-                            fatal=(NotTrusted, NotTLS, UnexpectedAnswer, ProcessExited))
-    except WaitTimeout as exc:
-        exc.fix = ("is influxd running and listening there? Its log says why not "
-                   "(journalctl -u influxdb, docker logs influxdb, or its log file); raise "
-                   "--timeout only if it is still opening a large database")
-        raise
+    status = poll_until(attempt, what=f"{url} to answer", timeout=timeout, interval=POLL_S,
+                        fatal=(NotTrusted, NotTLS, UnexpectedAnswer, ProcessExited),
+                        fix="is influxd running and listening there? Its log says why not "
+                            "(journalctl -u influxdb, docker logs influxdb, or its log file); "
+                            "raise --timeout only if it is still opening a large database")
     return Ready(url, status, time.monotonic() - started)

@@ -21,12 +21,14 @@ def poll_until(
     interval: float = POLL_INTERVAL,
     on_timeout: Callable[[], str] | None = None,
     fatal: tuple[type[BaseException], ...] = (),
+    fix: str = "check the log above; raise the timeout only if the machine is slow",
 ) -> T:
     """Call `attempt` until it returns a truthy value; return that value.
 
     Exceptions of the `fatal` types end the wait at once; others count as
     "not yet", and the last one is reported if the deadline passes.
-    `on_timeout` may add context (a server log tail) to the timeout message.
+    `on_timeout` may add context (a server log tail) to the timeout message;
+    `fix` is what the timeout tells the user to do.
     """
     deadline = time.monotonic() + timeout
     last_error: BaseException | None = None
@@ -44,7 +46,7 @@ def poll_until(
             extra = f"\n{on_timeout()}" if on_timeout else ""
             raise WaitTimeout(
                 f"timed out after {timeout:g}s waiting for {what}{detail}{extra}",
-                fix="check the log above; raise the timeout only if the machine is slow",
+                fix=fix,
                 what=what,
                 timeout=timeout,
             ) from last_error

@@ -46,12 +46,10 @@ def _read(path: Path) -> dict:
 
 
 def _unit_seconds(report: dict) -> dict[str, float]:
-    """Seconds per unit in one report (docs timings, test timings or snapshot)."""
+    """Seconds per unit in a snapshot or reports/test-timings.json."""
     found: dict[str, float] = defaultdict(float)
     for key, seconds in report.get("pages_s", {}).items():
         found[key.split("[")[0]] += seconds
-    for journey in report.get("journey", {}).values():
-        found["tests/journey.yml"] += journey.get("s", 0.0)
     for seconds in report.get("journey_s", {}).values():
         found["tests/journey.yml"] += seconds
     for module, seconds in report.get("modules_s", {}).items():
@@ -83,7 +81,6 @@ def shard(k: int, n: int) -> list[str]:
 def snapshot() -> Path:
     """Write this checkout's measures (pages, journey, modules) to the snapshot."""
     data = _read(SNAPSHOT)
-    data.pop("journey", None)  # older snapshots: {host: {"s": seconds}}
     measured = _read(MEASURED)  # merged over runs (tests/module_timings.py)
     for key in ("pages_s", "modules_s", "journey_s"):
         data[key] = dict(sorted({**data.get(key, {}), **measured.get(key, {})}.items()))

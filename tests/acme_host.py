@@ -7,6 +7,7 @@ from __future__ import annotations
 import csv
 import io
 import time
+from collections.abc import Callable
 
 from runbook.wait import poll_until
 from tests.telegraf_counting import counting_config
@@ -80,3 +81,14 @@ def watch_renewal(host, before: str, timeout: float = 120) -> tuple[str, float, 
                interval=0.2)
     took = changed[0] if changed else time.monotonic() - start
     return served_serial(host), took, sh(host, "cat /root/renew.log; echo rc=$(cat /root/renew.rc)")
+
+
+def counts_after(host, label: str, stop_telegraf: Callable[[object], None]) -> tuple[int, int, int]:
+    """Let Telegraf write 3 more points after the `label` (renewal, rollback),
+    stop it (it flushes its buffer), and count: (stored at the start, produced
+    by Telegraf's own file output, stored in the bucket)."""
+    at = stored(host)
+    poll_until(lambda: stored(host) >= at + 3, what=f"Telegraf's writes after the {label}",
+               timeout=30)
+    stop_telegraf(host)
+    return at, produced(host), stored(host)

@@ -107,9 +107,10 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 def _ensure_image() -> str:
-    """Start a Docker engine if none answers and build the binary host's image."""
+    """Start a Docker engine if none answers and build the runbook image, the
+    base of every host image (each host kind builds its own in host_image)."""
     try:
-        return host_binary.build_image()
+        return host_binary.build_runbook_image()
     except HostNotReady as e:
         raise pytest.UsageError(f"docs harness: {e}") from None
 

@@ -8,13 +8,22 @@ import os
 
 from tests.hosts import last_line, run_script
 
+RUNBOOK_IMAGE_ENV = "RUNBOOK_IMAGE"
 HOST_IMAGE_ENV = "RUNBOOK_BINARY_HOST_IMAGE"
 LOG_GLOB = "/var/log/influxdb*.log /var/log/telegraf*.log"
 
 
+def build_runbook_image() -> str:
+    """The runbook image every host image builds on (RUNBOOK_IMAGE pins it)."""
+    if not os.environ.get(RUNBOOK_IMAGE_ENV):
+        run_script("docker-engine.sh")
+        os.environ[RUNBOOK_IMAGE_ENV] = last_line(run_script("build-image.sh"))
+    return os.environ[RUNBOOK_IMAGE_ENV]
+
+
 def build_image() -> str:
     if not os.environ.get(HOST_IMAGE_ENV):
-        run_script("docker-engine.sh")
+        build_runbook_image()  # build-binary-host.sh builds on RUNBOOK_IMAGE
         os.environ[HOST_IMAGE_ENV] = last_line(run_script("build-binary-host.sh"))
     return os.environ[HOST_IMAGE_ENV]
 

@@ -24,8 +24,8 @@ from tests.acme_host import (
     RENEW,
     TELEGRAF_CONF,
     TELEGRAF_OUT,
+    counts_after,
     live_serial,
-    produced,
     served_serial,
     sh,
     stored,
@@ -101,11 +101,7 @@ def test_forced_renewal_serves_the_new_serial_and_loses_no_telegraf_point(host):
     assert "influxd serves the new certificate" in log
     key = sh(host, "stat -c '%U %a' /etc/ssl/influxdb/server.key").strip()
     assert key == "influxdb 600"
-    at_renewal = stored(host)
-    poll_until(lambda: stored(host) >= at_renewal + 3, what="Telegraf's writes after the "
-               "renewal", timeout=30)
-    stop_telegraf(host)
-    made, kept = produced(host), stored(host)
+    at_renewal, made, kept = counts_after(host, "renewal", stop_telegraf)
     failed_writes = sh(host, "journalctl -u telegraf-acme --no-pager -o cat "
                              "| grep -c 'E! \\[outputs.influxdb_v2\\]' || true").strip()
     print(f"renewal: {old} -> {new}, new serial served {seconds:.2f}s after "
@@ -135,11 +131,7 @@ chmod 755 /usr/local/sbin/restart-fails-once; touch /root/fail-once""")
     probe = sh(host, f"runbook probe https://{NAME}:8086 --compare-files "
                      f"/etc/letsencrypt/live/{NAME}/cert.pem", ok=False)
     assert "[served-cert-older]" in probe, probe
-    at_rollback = stored(host)
-    poll_until(lambda: stored(host) >= at_rollback + 3, what="Telegraf's writes after the "
-               "rollback", timeout=30)
-    stop_telegraf(host)
-    made, kept = produced(host), stored(host)
+    _, made, kept = counts_after(host, "rollback", stop_telegraf)
     print(f"failed renewal rolled back: {old} served again (live/ holds "
           f"{live_serial(host)}); Telegraf produced {made}, stored {kept}")
     assert kept == made

@@ -23,8 +23,8 @@ from tests.acme_host import (
     RENEW,
     TELEGRAF_CONF,
     TELEGRAF_OUT,
+    counts_after,
     live_serial,
-    produced,
     served_serial,
     sh,
     stored,
@@ -96,21 +96,13 @@ def stop_telegraf(host) -> None:
     assert "flushing any cached metrics before shutdown" in log, log[-2000:]
 
 
-def counts_after(host, label: str) -> tuple[int, int]:
-    at = stored(host)
-    poll_until(lambda: stored(host) >= at + 3, what=f"Telegraf's writes after the {label}",
-               timeout=30)
-    stop_telegraf(host)
-    return produced(host), stored(host)
-
-
 def test_forced_renewal_restarts_the_container_and_loses_no_telegraf_point(host):
     old = served_serial(host)
     new, seconds, log = renew_and_time(host, RENEW)
     assert "rc=0" in log, log
     assert new != old and new == live_serial(host), log
     assert sh(host, "stat -c '%u %a' /etc/ssl/influxdb/server.key").strip() == "1000 600"
-    made, kept = counts_after(host, "renewal")
+    _, made, kept = counts_after(host, "renewal", stop_telegraf)
     print(f"Docker host renewal: {old} -> {new}, new serial served {seconds:.2f}s after "
           f"`{RENEW}` started; Telegraf produced {made}, stored {kept}")
     assert kept == made
@@ -125,7 +117,7 @@ def test_a_restart_that_fails_once_rolls_back_and_loses_nothing(host):
     new, _, log = renew_and_time(host, f'{RENEW} --deploy-hook "{hook}"')
     assert "is served again" in log and "exited 1: the restart failed" in log, log
     assert new == old != live_serial(host), log
-    made, kept = counts_after(host, "rollback")
+    _, made, kept = counts_after(host, "rollback", stop_telegraf)
     print(f"Docker host failed renewal rolled back: {old} served again (live/ holds "
           f"{live_serial(host)}); Telegraf produced {made}, stored {kept}")
     assert kept == made

@@ -84,25 +84,19 @@ def test_visible_blocks_carry_no_test_plumbing():
     assert offenders == []
 
 
-@pytest.mark.parametrize("line", [
-    "openssl s_client -connect x:1 | sed 's/OpenSSL\\/[0-9.]*/OpenSSL/'",
-    "runbook doctor --log f | head -4 | cut -c1-100",
-    "curl https://x || echo \"exit code: $?\"",
-    "openssl pkey -in k -aes256 -passout pass:example",
-    "influx setup --password secret123",
+@pytest.mark.parametrize("line, caught", [
+    ("openssl s_client -connect x:1 | sed 's/OpenSSL\\/[0-9.]*/OpenSSL/'", True),
+    ("runbook doctor --log f | head -4 | cut -c1-100", True),
+    ("curl https://x || echo \"exit code: $?\"", True),
+    ("openssl pkey -in k -aes256 -passout pass:example", True),
+    ("influx setup --password secret123", True),
+    # Reader work, left alone:
+    ("sed -i 's/^a/b/' /etc/influxdb/config.toml", False),
+    ("influx setup --password \"$(cat ~/.influx-password)\"", False),
+    ("grep -m1 -o 'Wrote batch' /var/log/telegraf.log", False),
 ])
-def test_the_plumbing_checker_catches(line, tmp_path):
+def test_the_plumbing_checker_catches_plumbing_and_leaves_reader_work_alone(line, caught,
+                                                                           tmp_path):
     page = tmp_path / "p.md"
     page.write_text(f"# p\n\n```bash\n{line}\n```\n")
-    assert visible_plumbing(page)
-
-
-@pytest.mark.parametrize("line", [
-    "sed -i 's/^a/b/' /etc/influxdb/config.toml",
-    "influx setup --password \"$(cat ~/.influx-password)\"",
-    "grep -m1 -o 'Wrote batch' /var/log/telegraf.log",
-])
-def test_the_plumbing_checker_leaves_reader_work_alone(line, tmp_path):
-    page = tmp_path / "p.md"
-    page.write_text(f"# p\n\n```bash\n{line}\n```\n")
-    assert visible_plumbing(page) == []
+    assert bool(visible_plumbing(page)) is caught
