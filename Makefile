@@ -73,8 +73,8 @@ test-site: $(STAMP) site
 SHARD ?=
 test: $(STAMP) $(FLEET) images client-kit lint
 	@scripts/install-deps.sh browser
-	$(BIN)/pytest $(if $(SHARD),$(shell scripts/shard.py $(subst /, ,$(SHARD))),tests docs) \
-	  -n $(PYTEST_N) --dist loadfile
+	paths="$(if $(SHARD),$$(scripts/shard.py $(subst /, ,$(SHARD))),tests docs)" && \
+	  $(BIN)/pytest $$paths -n $(PYTEST_N) --dist loadfile
 
 serve: $(STAMP)
 	$(BIN)/mkdocs serve

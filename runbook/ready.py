@@ -96,7 +96,8 @@ def wait_ready(url: str, *, ca_file: str | None = None, insecure: bool = False,
         if pid is not None and not process_running(pid):
             raise ProcessExited(
                 f"process {pid} exited before {url} answered",
-                fix="read influxd's log for why it stopped (runbook doctor --log FILE explains it)",
+                fix="its log says why it stopped (for influxd: journalctl -u influxdb, docker "
+                    "logs influxdb or its log file; runbook doctor --log FILE explains it)",
                 url=url, pid=pid)
         per_try = max(0.05, min(2.0, deadline - time.monotonic()))
         conn: http.client.HTTPConnection

@@ -112,7 +112,13 @@ def main(argv: list[str]) -> int:
     except (IndexError, ValueError):
         print(USAGE, file=sys.stderr)
         return 2
-    print(" ".join(shard(k, n)))
+    picked = shard(k, n)
+    if not picked:
+        # An empty path list would make pytest collect the whole suite.
+        print(f"shard {k} of {n} has no tests: there are only {len(units())} units; "
+              "use fewer shards", file=sys.stderr)
+        return 2
+    print(" ".join(picked))
     return 0
 
 

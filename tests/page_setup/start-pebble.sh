@@ -94,7 +94,10 @@ update-ca-certificates >/dev/null 2>&1
 # the new root comes from its management port.
 pebble_pid=()
 if [[ -f /run/pebble.pid ]]; then pebble_pid=(--pid "$(cat /run/pebble.pid)"); fi  # no systemd
-runbook wait https://localhost:14000/dir --timeout 30 "${pebble_pid[@]}" >/dev/null
+if ! runbook wait https://localhost:14000/dir --timeout 30 "${pebble_pid[@]}" >/dev/null; then
+  if [[ -f /var/log/pebble.log ]]; then tail -n 20 /var/log/pebble.log | sed 's/^/pebble: /' >&2; fi
+  exit 1
+fi
 curl --silent --show-error --fail -o /usr/local/share/ca-certificates/pebble-root.crt \
   https://localhost:15000/roots/0
 update-ca-certificates --fresh >/dev/null 2>&1

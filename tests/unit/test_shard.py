@@ -29,6 +29,14 @@ def test_the_journey_and_every_page_are_units():
     assert "tests/unit/test_shard.py" in units
 
 
+def test_an_empty_shard_is_refused_rather_than_running_everything():
+    n = len(shard.units()) + 1
+    out = subprocess.run([sys.executable, str(SCRIPT), str(n), str(n)], capture_output=True,
+                         text=True)
+    assert out.returncode == 2 and out.stdout == ""
+    assert f"shard {n} of {n} has no tests" in out.stderr
+
+
 def test_bad_arguments_get_the_usage_line_and_exit_2():
     out = subprocess.run([sys.executable, str(SCRIPT), "5", "4"], capture_output=True, text=True)
     assert out.returncode == 2 and out.stderr.startswith("usage: scripts/shard.py K N")
