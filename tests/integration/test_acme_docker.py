@@ -91,7 +91,7 @@ def renew_and_time(host, renew: str) -> tuple[str, float, str]:
 def stop_telegraf(host) -> None:
     """SIGTERM: Telegraf flushes what it buffered, then exits."""
     sh(host, "pid=$(cat /run/telegraf-acme.pid); kill -TERM $pid; "
-             "timeout 30 tail --pid=$pid -f /dev/null")
+             "timeout 30 tail --pid=$pid -s 0.1 -f /dev/null")
     log = sh(host, "cat /var/log/telegraf-acme.log")
     assert "flushing any cached metrics before shutdown" in log, log[-2000:]
 

@@ -80,7 +80,7 @@ else
     # Only if that pid is still ours: a stale file may name another process.
     if [[ -f /run/$name.pid ]] && pid=$(cat "/run/$name.pid") \
         && [[ $(cat "/proc/$pid/comm" 2>/dev/null) == "${name:0:15}" ]] && kill "$pid" 2>/dev/null; then
-      timeout 10 tail --pid="$pid" -f /dev/null
+      timeout 10 tail --pid="$pid" -s 0.1 -f /dev/null
     fi
   done
   setsid "${challtestsrv[@]}" >/var/log/pebble-challtestsrv.log 2>&1 </dev/null &
