@@ -34,10 +34,7 @@ engine: deps
 	@scripts/docker-engine.sh
 
 images: engine
-	@scripts/build-image.sh >/dev/null
-	@scripts/build-package-host.sh >/dev/null
-	@scripts/build-docker-host.sh >/dev/null
-	@scripts/build-binary-host.sh >/dev/null
+	@scripts/build-images.sh
 
 # The client libraries clients.md installs in its hosts (they have no internet).
 client-kit: $(STAMP)

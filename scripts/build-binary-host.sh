@@ -33,7 +33,7 @@ else
   cp "${pebble_bins[0]}" "$ctx/pebble"
   cp "${pebble_bins[1]}" "$ctx/pebble-challtestsrv"
   say "image: docker build $tag on $runbook_tag (apt-get install certbot=$CERTBOT_VERSION)"
-  docker build -q -f "$here/image/binary-host/Dockerfile" --build-arg "RUNBOOK_IMAGE=$runbook_tag" \
+  docker build -q --force-rm -f "$here/image/binary-host/Dockerfile" --build-arg "RUNBOOK_IMAGE=$runbook_tag" \
     --build-arg "CERTBOT_VERSION=$CERTBOT_VERSION" -t "$tag" "$ctx" >/dev/null 2>"$ctx/build.log" \
     || { cat "$ctx/build.log" >&2; say "ERROR: docker build of the binary host failed (messages above)"; exit 1; }
   rm -rf "$ctx"; trap - EXIT

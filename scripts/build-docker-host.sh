@@ -58,7 +58,7 @@ else
   cp "${pebble_bins[0]}" "$ctx/pebble"
   cp "${pebble_bins[1]}" "$ctx/pebble-challtestsrv"
   say "host image: docker build $host_tag on $base_tag (apt-get install docker.io iptables certbot)"
-  docker build -q --build-arg "BASE=$base_tag" --build-arg "CERTBOT_VERSION=$CERTBOT_VERSION" \
+  docker build -q --force-rm --build-arg "BASE=$base_tag" --build-arg "CERTBOT_VERSION=$CERTBOT_VERSION" \
     --label "runbook.docker-host=$host_hash" \
     -t "$host_tag" "$ctx" >/dev/null
   rm -rf "$ctx"; trap - EXIT

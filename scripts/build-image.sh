@@ -104,7 +104,7 @@ build_local() {
   fi
   cp "$here/image/entrypoint.sh" "$ctx/entrypoint.sh"
   say "image: docker build $image_tag"
-  docker build -q -f "$here/image/Dockerfile" --build-arg "BASE=$base_tag" \
+  docker build -q --force-rm -f "$here/image/Dockerfile" --build-arg "BASE=$base_tag" \
     --label "runbook.versions=$inputs_hash" -t "$image_tag" "$ctx" >/dev/null
   docker tag "$image_tag" "$IMAGE_NAME:latest"
   # Images of older inputs are not used again: free their space.
@@ -126,7 +126,7 @@ build_official() {
   trap 'rm -rf "$ctx"' EXIT
   cp "$cache/bin/telegraf-$TELEGRAF_VERSION" "$ctx/telegraf"
   say "image: docker build $tag FROM influxdb:${INFLUXD_VERSION#v}"
-  docker build -q -f "$here/image/Dockerfile.official" \
+  docker build -q --force-rm -f "$here/image/Dockerfile.official" \
     --build-arg "INFLUXDB_TAG=${INFLUXD_VERSION#v}" -t "$tag" "$ctx" >/dev/null
   docker tag "$tag" "$IMAGE_NAME:latest"
   echo "$tag"

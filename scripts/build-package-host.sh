@@ -105,7 +105,7 @@ else
   cp "$telegraf" "$ctx/telegraf"
   cp "${pebble_bins[0]}" "$ctx/pebble"
   cp "${pebble_bins[1]}" "$ctx/pebble-challtestsrv"
-  docker build -q -f "$here/image/package-host/Dockerfile" --build-arg "BASE=$base_tag" \
+  docker build -q --force-rm -f "$here/image/package-host/Dockerfile" --build-arg "BASE=$base_tag" \
     --build-arg "CERTBOT_VERSION=$CERTBOT_VERSION" \
     -t "$stage_tag" "$ctx" >/dev/null 2>"$ctx/build.log" \
     || { cat "$ctx/build.log" >&2; die "docker build of the systemd stage failed (messages above)"; }

@@ -1,0 +1,86 @@
+#!/usr/bin/env bash
+# Build (or reuse) every image the tests and the pages run on: the runbook
+# image, the package host, the Docker host and the binary host.
+#
+# On a fresh machine two kinds of work dominate, and they need different
+# things: compiling influxd, flux's Rust library, telegraf, the influx CLI and
+# Pebble (CPU), and Debian's packages for the base root and the host images'
+# `apt` stages (the mirror and dpkg). Neither needs the other, so they run at
+# once, as two lanes; then the images are put together from what both made.
+# When everything is cached, each step says so and this takes a few seconds.
+#
+#   scripts/build-images.sh        progress on stderr, one line per step
+set -Eeuo pipefail  # -E: the ERR trap below fires in functions too
+
+here=$(cd "$(dirname "$0")/.." && pwd)
+source "$here/versions.env"
+say() { printf '[build-images] %s\n' "$*" >&2; }
+trap 'say "ERROR: line $LINENO failed (exit $?): $BASH_COMMAND"' ERR
+started=$SECONDS
+
+# Each lane runs in a session of its own, so that stopping it stops its
+# compilers and docker clients too; Ctrl-C or a failed lane stops both.
+declare -A lanes=()
+stop_lanes() {
+  local pid
+  for pid in "${lanes[@]}"; do kill -TERM -- "-$pid" 2>/dev/null || true; done
+}
+trap 'stop_lanes' EXIT
+trap 'say "interrupted: stopping the builds"; exit 130' INT TERM
+
+lane() {  # lane NAME FUNCTION: run FUNCTION in the background as lane NAME
+  local name=$1 fn=$2
+  setsid bash -c "$(declare -f say "$fn"); set -Eeuo pipefail; here='$here'; $fn" &
+  lanes[$name]=$!
+}
+
+compile() {
+  local t=$SECONDS
+  "$here/scripts/build-binaries.sh" telegraf influxd
+  "$here/scripts/build-pebble.sh" >/dev/null
+  # The influx CLI is optional for the runbook image; build-image.sh says
+  # what its absence means, so a failure here is not the end of the build.
+  "$here/scripts/build-binaries.sh" influx || say "the influx CLI did not build (see above)"
+  say "lane compile: done in $((SECONDS - t)) s"
+}
+
+debian() {
+  local t=$SECONDS base_tag ctx dockerfile
+  base_tag=$("$here/scripts/build-image.sh" base)
+  source "$here/versions.env"
+  # Only the `apt` stages: the full builds later find these layers cached.
+  for dockerfile in "$here/image/package-host/Dockerfile" "$here/image/docker-host/Dockerfile"; do
+    ctx=$(mktemp -d)
+    say "lane debian: apt stage of ${dockerfile#"$here"/}"
+    # Its messages only when it fails (else: the legacy builder's banner).
+    docker build -q --force-rm --target apt -f "$dockerfile" --build-arg "BASE=$base_tag" \
+      --build-arg "CERTBOT_VERSION=$CERTBOT_VERSION" "$ctx" >/dev/null 2>"$ctx.log" \
+      || { cat "$ctx.log" >&2; rm -rf "$ctx" "$ctx.log"; say "ERROR: the apt stage of $dockerfile failed (messages above)"; exit 1; }
+    rm -rf "$ctx" "$ctx.log"
+  done
+  say "lane debian: done in $((SECONDS - t)) s"
+}
+
+# IMAGE_BASE=official builds on the registry's image: no Debian root to make.
+if [[ ${IMAGE_BASE:-local} == local ]]; then
+  lane compile compile
+  lane debian debian
+fi
+while ((${#lanes[@]})); do
+  # The first lane to fail stops the other: its error is the one to read.
+  rc=0 finished= which=
+  wait -n -p finished "${lanes[@]}" || rc=$?
+  for name in "${!lanes[@]}"; do
+    if [[ ${lanes[$name]} == "$finished" ]]; then which=$name; unset "lanes[$name]"; fi
+  done
+  if ((rc != 0)); then
+    say "ERROR: lane ${which:-?} failed (exit $rc; its messages are above); stopping the other"
+    exit "$rc"
+  fi
+done
+
+"$here/scripts/build-image.sh" >/dev/null
+"$here/scripts/build-package-host.sh" >/dev/null
+"$here/scripts/build-docker-host.sh" >/dev/null
+"$here/scripts/build-binary-host.sh" >/dev/null
+say "all images ready in $((SECONDS - started)) s"
