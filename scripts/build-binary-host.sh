@@ -14,7 +14,6 @@ image_exists() { docker image inspect "$1" >/dev/null 2>&1; }
 
 # RUNBOOK_IMAGE pins the runbook image (as tests/integration/conftest.py does).
 runbook_tag=${RUNBOOK_IMAGE:-$("$here/scripts/build-image.sh" | tail -n 1)}
-mapfile -t pebble_bins < <("$here/scripts/build-pebble.sh")
 
 mkdir -p "$cache"
 exec 9>"$cache/build-binary-host.lock"
@@ -28,6 +27,8 @@ if image_exists "$tag"; then
   say "image $tag: cached"
 else
   started=$EPOCHREALTIME
+  # Pebble only when the image is to be built: the tag already names its version.
+  mapfile -t pebble_bins < <("$here/scripts/build-pebble.sh")
   ctx=$(mktemp -d)   # global: the EXIT trap needs it
   trap 'rm -rf "$ctx"' EXIT
   cp "${pebble_bins[0]}" "$ctx/pebble"

@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 
 from tests.docs_harness import LABEL, ROOT, _ensure_image
+from tests.host_binary import build_image as binary_host_image
 from tests.signals import sigint_as_in_a_terminal
 
 pytestmark = pytest.mark.server
@@ -25,6 +26,9 @@ PAGES = Path(__file__).parent / "fixtures" / "pages"
 
 @pytest.fixture(scope="module", autouse=True)
 def image():
+    # Pin the binary host's image in the environment the child pytests inherit:
+    # pytester gives them a HOME of their own, where no build cache is.
+    binary_host_image()
     return _ensure_image()
 
 
