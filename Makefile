@@ -68,7 +68,10 @@ test-site: $(STAMP) site
 # The whole suite in one pytest run, so the last line is one summary.
 # SHARD=K/N runs only shard K of N (scripts/shard.py; CI runs N at once).
 SHARD ?=
-test: $(STAMP) $(FLEET) images client-kit lint
+# The set-up steps run at once (make -j): the venv's pip, the client kit and
+# the lint while the images compile (they mostly wait on the network or disk).
+test:
+	@$(MAKE) --no-print-directory -j4 $(FLEET) images client-kit lint
 	@scripts/install-deps.sh browser
 	paths="$(if $(SHARD),$$(scripts/shard.py $(subst /, ,$(SHARD))),tests docs)" && \
 	  $(BIN)/pytest $$paths -n $(PYTEST_N) --dist loadfile
