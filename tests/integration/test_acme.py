@@ -9,6 +9,7 @@ the bucket must hold exactly as many.
 
 from __future__ import annotations
 
+import contextlib
 import secrets
 import time
 from pathlib import Path
@@ -38,10 +39,11 @@ ROOT = Path(__file__).resolve().parents[2]
 HOOK = f"runbook deploy-hook --host {NAME}"
 
 
-@pytest.fixture
-def host():
+@contextlib.contextmanager
+def acme_host(*, telegraf: bool):
     """A package host with Pebble, a certificate from it installed by the hook,
-    influxd on HTTPS and onboarded, Telegraf writing over verified HTTPS."""
+    influxd on HTTPS and onboarded; with `telegraf`, Telegraf writing over
+    verified HTTPS."""
     kwargs = host_package.run_kwargs()
     kwargs["volumes"] = {**kwargs.get("volumes", {}),
                          str(ROOT): {"bind": "/opt/runbook", "mode": "ro"}}
@@ -61,6 +63,9 @@ EOF""")
                       f"--server https://localhost:14000/dir --deploy-hook '{HOOK}'")
         assert served_serial(container) == live_serial(container)
         sh(container, ONBOARD)
+        if not telegraf:
+            yield container
+            return
         sh(container, f"mkdir -p {Path(TELEGRAF_OUT).parent} && cat > /etc/telegraf/acme.conf "
                       f"<<'EOF'\n{TELEGRAF_CONF}EOF\n"
                       "systemd-run --quiet --unit telegraf-acme telegraf --config "
@@ -70,6 +75,20 @@ EOF""")
         yield container
     finally:
         container.remove(force=True, v=True)
+
+
+@pytest.fixture
+def host():
+    with acme_host(telegraf=True) as container:
+        yield container
+
+
+@pytest.fixture(scope="module")
+def refusing_host():
+    # One host for every refusal: a refused pair changes nothing, and each
+    # case asserts exactly that, so a case that did change it fails itself.
+    with acme_host(telegraf=False) as container:
+        yield container
 
 
 def renew_and_time(host, renew: str) -> tuple[str, float, str]:
@@ -142,7 +161,8 @@ chmod 755 /usr/local/sbin/restart-fails-once; touch /root/fail-once""")
     ("encrypted key", "key-encrypted"),
     ("wrong host", "host-not-covered"),
 ])
-def test_hook_refuses_a_bad_pair_by_name_and_influxd_keeps_serving_its_own(host, bad, finding):
+def test_hook_refuses_a_bad_pair_by_name_and_influxd_keeps_serving_its_own(
+        refusing_host, bad, finding):
     """certbot's real pair, spoilt one way each, handed to the hook as a lineage."""
     live = f"/etc/letsencrypt/live/{NAME}"
     spoil = {
@@ -152,9 +172,10 @@ def test_hook_refuses_a_bad_pair_by_name_and_influxd_keeps_serving_its_own(host,
                          "-out privkey.pem",
         "wrong host": "true",
     }[bad]
-    served_before = served_serial(host)
-    files_before = sh(host, "sha256sum /etc/ssl/influxdb/server.crt /etc/ssl/influxdb/server.key")
-    out = sh(host, f"""set -e; rm -rf /root/bad; mkdir -m 700 /root/bad; cd /root/bad
+    served_before = served_serial(refusing_host)
+    pair = "/etc/ssl/influxdb/server.crt /etc/ssl/influxdb/server.key"
+    files_before = sh(refusing_host, f"sha256sum {pair}")
+    out = sh(refusing_host, f"""set -e; rm -rf /root/bad; mkdir -m 700 /root/bad; cd /root/bad
 cp {live}/fullchain.pem {live}/privkey.pem .
 {spoil}
 code=0; RENEWED_LINEAGE=/root/bad runbook deploy-hook \
@@ -164,8 +185,7 @@ echo "exit $code" """)
     first = next(ln for ln in out.splitlines() if ln.startswith("ERROR:"))
     assert f"[{finding}]" in first and "The served certificate is untouched" in first, out
     assert "Traceback" not in out
-    assert served_serial(host) == served_before
-    assert sh(host, "sha256sum /etc/ssl/influxdb/server.crt /etc/ssl/influxdb/server.key"
-              ) == files_before
-    assert sh(host, "ls -A /etc/ssl/influxdb").split() == ["server.crt", "server.key"], (
+    assert served_serial(refusing_host) == served_before
+    assert sh(refusing_host, f"sha256sum {pair}") == files_before
+    assert sh(refusing_host, "ls -A /etc/ssl/influxdb").split() == ["server.crt", "server.key"], (
         "a staging folder or a previous/ copy was left behind")
