@@ -54,13 +54,15 @@ def provenance_line(page_path: Path, key: str, report: dict | None) -> str | Non
                 f"({REPORT}), so nothing says these commands work as written. "
                 "Run `make test-docs`, then build the site.\n")
     runs = report.get("pages", {}).get(key, {})
-    passed, missing, dates = [], [], []
+    passed, missing, dates, took = [], [], [], []
     for host in declared:
         want = sum(1 for p in plan if p.host in (None, host))
         got = runs.get(host)
         if got and got["failed"] == 0 and got["passed"] + got["skipped"] == want:
             passed.append(host)
             dates.append(got["date"])
+            if "s" in got:
+                took.append(f"{HOST_NAMES.get(host, host)} {got['s']:.1f} s")
         else:
             missing.append(host)
     _unverified.extend(f"{key}[{h}]" for h in missing)
@@ -68,7 +70,8 @@ def provenance_line(page_path: Path, key: str, report: dict | None) -> str | Non
         return ("!!! warning \"Not run in this build\"\n    The last test run did not run "
                 "this page's commands, or some failed.\n")
     line = (f"*{len(visible)} commands on this page ran against InfluxDB {report['influxd']} "
-            f"on the {_listed(passed)} host{'s' if len(passed) > 1 else ''} on {max(dates)}.")
+            f"on the {_listed(passed)} host{'s' if len(passed) > 1 else ''} on {max(dates)}"
+            + (f" ({', '.join(took)})" if len(took) == len(passed) else "") + ".")
     if missing:
         line += f" Not run on the {_listed(missing)} host{'s' if len(missing) > 1 else ''} yet."
     return line + "*\n"

@@ -207,9 +207,9 @@ class Timings:
         self.per_host: dict[str, int] = defaultdict(int)
         self.skip_reasons: dict[str, int] = defaultdict(int)
         self.journeys: dict[str, dict] = {}
-        # (page, host) -> outcome counts, for the site's provenance line.
-        self.outcomes: dict[tuple[str, str], dict[str, int]] = defaultdict(
-            lambda: {"passed": 0, "failed": 0, "skipped": 0})
+        # (page, host) -> outcome counts and seconds, for the site's provenance line.
+        self.outcomes: dict[tuple[str, str], dict[str, float]] = defaultdict(
+            lambda: {"passed": 0, "failed": 0, "skipped": 0, "s": 0.0})
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         journey = re.match(r"^(?:.*/)?journey\.yml\[(\w+)\]::([^/:]+\.md)::line ", report.nodeid)
@@ -221,6 +221,7 @@ class Timings:
             return
         self.pages[f"{page[1]}[{page[2]}]"] += report.duration
         outcome = self.outcomes[(page[1], page[2])]
+        outcome["s"] += report.duration
         if report.failed:
             outcome["failed"] += 1
         elif report.when == "call":
@@ -285,10 +286,11 @@ class Timings:
         record_provenance(config.rootpath, self.outcomes)
 
 
-def record_provenance(root: Path, outcomes: dict[tuple[str, str], dict[str, int]]) -> Path:
-    """Merge this run's outcome per page and host into reports/provenance.json,
-    which the site's provenance hook reads. A page run here replaces its
-    earlier record; pages not run here keep theirs."""
+def record_provenance(root: Path, outcomes: dict[tuple[str, str], dict[str, float]]) -> Path:
+    """Merge this run's outcome per page and host (block counts and, as "s",
+    the seconds its blocks took) into reports/provenance.json, which the
+    site's provenance hook reads. A page run here replaces its earlier record;
+    pages not run here keep theirs."""
     out = root / "reports" / "provenance.json"
     try:
         data = json.loads(out.read_text())
@@ -300,7 +302,10 @@ def record_provenance(root: Path, outcomes: dict[tuple[str, str], dict[str, int]
     pages = data.setdefault("pages", {})
     date = time.strftime("%Y-%m-%d", time.gmtime())
     for (page, host), counts in outcomes.items():
-        pages.setdefault(page, {})[host] = {**counts, "date": date}
+        record = {**counts, "date": date}
+        if "s" in record:
+            record["s"] = round(record["s"], 1)
+        pages.setdefault(page, {})[host] = record
     out.parent.mkdir(exist_ok=True)
     tmp = out.with_suffix(".tmp")
     tmp.write_text(json.dumps(data, indent=2, sort_keys=True) + "\n")

@@ -176,9 +176,17 @@ class Fleet:
         rows = [r for r in csv.DictReader(io.StringIO(out.strip())) if r.get("_value")]
         return int(rows[0]["_value"]) if rows else 0
 
-    def produced(self, name: str) -> int:
-        """Points Telegraf produced, from its own outputs.file."""
-        return int(self.sh(name, f"grep -c '^mem,' {TELEGRAF_OUT} || true").strip() or 0)
+    def produced(self, name: str) -> tuple[int, int]:
+        """Points Telegraf produced, from its own outputs.file: (lines, points).
+        InfluxDB keys a point by series and timestamp. At a 1 s interval
+        Telegraf rounds each metric's time to the nearest second (its
+        accumulator: Round(precision)), so a gather that runs half a second
+        late on a loaded machine gets the next gather's second: two lines, one
+        point, the later value kept. `points` counts the distinct keys."""
+        out = self.sh(name, f"grep -c '^mem,' {TELEGRAF_OUT} || true; "
+                            f"awk '/^mem,/ {{print $1, $NF}}' {TELEGRAF_OUT} | sort -u | wc -l")
+        lines, points = (int(n) for n in out.split())
+        return lines, points
 
     def ip(self, name: str) -> str:
         self.containers[name].reload()

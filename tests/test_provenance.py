@@ -70,6 +70,14 @@ def test_a_page_that_passed_on_every_host_says_what_ran_where_and_when(hook, pag
     assert hook._unverified == []
 
 
+def test_the_line_publishes_how_long_the_page_took_on_each_host(hook, page):
+    data = report(package=(3, 0), binary=(2, 0))
+    data["pages"]["docs/page.md"]["package"]["s"] = 4.25
+    data["pages"]["docs/page.md"]["binary"]["s"] = 1.0
+    line = hook.provenance_line(page, "docs/page.md", data)
+    assert line.endswith("on 2026-11-29 (package 4.2 s, binary 1.0 s).*\n"), line
+
+
 def test_a_partial_or_failed_run_does_not_count_for_its_host(hook, page):
     line = hook.provenance_line(page, "docs/page.md", report(package=(2, 0), binary=(1, 1)))
     assert "Not run in this build" in line  # neither host ran every block and passed
@@ -90,11 +98,12 @@ def test_a_page_without_commands_gets_no_line(hook, tmp_path):
 
 def test_the_harness_merges_each_run_into_the_report(tmp_path):
     record_provenance(tmp_path, {("docs/a.md", "binary"): {"passed": 4, "failed": 0,
-                                                            "skipped": 0}})
+                                                            "skipped": 0, "s": 2.345}})
     record_provenance(tmp_path, {("docs/b.md", "package"): {"passed": 1, "failed": 1,
                                                              "skipped": 0}})
     data = json.loads((tmp_path / "reports" / "provenance.json").read_text())
     assert data["pages"]["docs/a.md"]["binary"]["passed"] == 4
+    assert data["pages"]["docs/a.md"]["binary"]["s"] == 2.3
     assert data["pages"]["docs/b.md"]["package"]["failed"] == 1
     assert data["influxd"] == "2.9.1"
 

@@ -184,7 +184,7 @@ def test_broken_host_is_rolled_back_and_the_hosts_after_it_untouched(fleet):
         assert fleet.sh(name, "curl -s -o /dev/null -w '%{http_code}' "
                               "http://localhost:8086/ping") == "204"
         assert fleet.sh(name, "systemctl is-active telegraf").strip() == "active"
-    wait_for(lambda: fleet.stored(two) >= fleet.produced(two) - 2,
+    wait_for(lambda: fleet.stored(two) >= fleet.produced(two)[1] - 2,
              f"{two}'s Telegraf writing over HTTP again", 30)
 
 
@@ -251,9 +251,10 @@ def test_every_point_every_telegraf_produced_is_stored(fleet):
     for name in fleet.names:
         # SIGTERM: Telegraf flushes what it holds, then exits.
         fleet.sh(name, "systemctl stop telegraf")
-        produced, stored = fleet.produced(name), fleet.stored(name)
-        counts[name] = (produced, stored)
-    print(f"\npoints produced/stored per host: {counts}")
-    for name, (produced, stored) in counts.items():
-        assert produced == stored, f"{name}: produced {produced}, stored {stored}"
+        (lines, produced), stored = fleet.produced(name), fleet.stored(name)
+        counts[name] = (lines, produced, stored)
+    print(f"\nTelegraf's lines / distinct points / points stored, per host: {counts}")
+    for name, (lines, produced, stored) in counts.items():
+        assert produced == stored, (f"{name}: produced {produced} points ({lines} lines), "
+                                    f"stored {stored}")
         assert produced > 20  # points from before, during and after the rollout
