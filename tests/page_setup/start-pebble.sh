@@ -89,16 +89,17 @@ else
   echo $! >/run/pebble.pid
 fi
 
-update-ca-certificates >/dev/null 2>&1
-# Pebble answers once it listens (its API certificate verified by the store);
-# the new root comes from its management port.
+# Pebble answers once it listens (its API certificate verified against the
+# API CA); the new root comes from its management port. Then one store
+# update trusts both (--fresh: a rerun's new root replaces the old one's link).
 pebble_pid=()
 if [[ -f /run/pebble.pid ]]; then pebble_pid=(--pid "$(cat /run/pebble.pid)"); fi  # no systemd
-if ! runbook wait https://localhost:14000/dir --timeout 30 "${pebble_pid[@]}" >/dev/null; then
+if ! runbook wait https://localhost:14000/dir --ca "$dir/api-ca.crt" --timeout 30 \
+    "${pebble_pid[@]}" >/dev/null; then
   if [[ -f /var/log/pebble.log ]]; then tail -n 20 /var/log/pebble.log | sed 's/^/pebble: /' >&2; fi
   exit 1
 fi
-curl --silent --show-error --fail -o /usr/local/share/ca-certificates/pebble-root.crt \
-  https://localhost:15000/roots/0
+curl --silent --show-error --fail --cacert "$dir/api-ca.crt" \
+  -o /usr/local/share/ca-certificates/pebble-root.crt https://localhost:15000/roots/0
 update-ca-certificates --fresh >/dev/null 2>&1
 echo https://localhost:14000/dir
