@@ -45,18 +45,20 @@ compile() {
 }
 
 debian() {
-  local t=$SECONDS base_tag ctx dockerfile
+  local t=$SECONDS base_tag dockerfile said
   base_tag=$("$here/scripts/build-image.sh" base)
   source "$here/versions.env"
   # Only the `apt` stages: the full builds later find these layers cached.
+  # The Dockerfile comes on stdin, without a context: the stages copy no file.
   for dockerfile in "$here/image/package-host/Dockerfile" "$here/image/docker-host/Dockerfile"; do
-    ctx=$(mktemp -d)
     say "lane debian: apt stage of ${dockerfile#"$here"/}"
     # Its messages only when it fails (else: the legacy builder's banner).
-    docker build -q --force-rm --target apt -f "$dockerfile" --build-arg "BASE=$base_tag" \
-      --build-arg "CERTBOT_VERSION=$CERTBOT_VERSION" "$ctx" >/dev/null 2>"$ctx.log" \
-      || { cat "$ctx.log" >&2; rm -rf "$ctx" "$ctx.log"; say "ERROR: the apt stage of $dockerfile failed (messages above)"; exit 1; }
-    rm -rf "$ctx" "$ctx.log"
+    if ! said=$(docker build -q --force-rm --target apt --build-arg "BASE=$base_tag" \
+        --build-arg "CERTBOT_VERSION=$CERTBOT_VERSION" - <"$dockerfile" 2>&1 >/dev/null); then
+      printf '%s\n' "$said" >&2
+      say "ERROR: the apt stage of ${dockerfile#"$here"/} failed (messages above)"
+      exit 1
+    fi
   done
   say "lane debian: done in $((SECONDS - t)) s"
 }

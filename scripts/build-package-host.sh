@@ -32,6 +32,8 @@ cache=${RUNBOOK_CACHE:-$HOME/.cache/influx-tls-runbook}
 say() { printf '[build-package-host] %s\n' "$*" >&2; }
 # A command that fails under set -e says where, instead of ending the build silently.
 trap 'say "ERROR: line $LINENO failed (exit $?): $BASH_COMMAND"' ERR
+# Ctrl-C or a stop ends through `exit`, so the EXIT traps below clean up.
+trap 'exit 130' INT; trap 'exit 143' TERM
 die() { printf '[build-package-host] ERROR: %s\n' "$*" >&2; exit 3; }
 name=$IMAGE_NAME-package-host
 boot_deadline=60     # seconds for systemd to reach `running`
@@ -123,8 +125,6 @@ if [[ ${1:-} == stage ]]; then echo "$stage_tag"; exit 0; fi
 cname=$name-build-$$
 cleanup() { docker rm -f -v "$cname" >/dev/null 2>&1 || true; }
 trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
 opts_line=$(run_options)
 read -ra opts <<<"$opts_line"
 if ! err=$(docker run -d --name "$cname" "${opts[@]}" "$stage_tag" 2>&1 >/dev/null); then
