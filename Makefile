@@ -68,10 +68,12 @@ test-site: $(STAMP) site
 # The whole suite in one pytest run, so the last line is one summary.
 # SHARD=K/N runs only shard K of N (scripts/shard.py; CI runs N at once).
 SHARD ?=
-# The set-up steps run at once (make -j): the venv's pip, the client kit and
-# the lint while the images compile (they mostly wait on the network or disk).
+# The venv's pip and the client kit run while the images build (make -j):
+# they mostly wait on the network. The lint (mypy, actionlint's Go build)
+# would take CPU from the compiles, so it runs after them.
 test:
-	@$(MAKE) --no-print-directory -j4 $(FLEET) images client-kit lint
+	@$(MAKE) --no-print-directory -j3 $(FLEET) images client-kit
+	@$(MAKE) --no-print-directory lint
 	@scripts/install-deps.sh browser
 	paths="$(if $(SHARD),$$(scripts/shard.py $(subst /, ,$(SHARD))),tests docs)" && \
 	  $(BIN)/pytest $$paths -n $(PYTEST_N) --dist loadfile

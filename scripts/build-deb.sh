@@ -28,10 +28,6 @@ mkdir -p "$cache/debs" "$cache/tools"
 exec 8>"$cache/build-deb.lock"
 flock 8
 
-"$here/scripts/build-binaries.sh" influxd influx
-influxd=$cache/bin/influxd-$INFLUXD_VERSION
-influx=$cache/bin/influx-$INFLUX_CLI_VERSION
-
 # nfpm, pinned, installed once into the project cache (atomically).
 nfpm=$cache/tools/nfpm-$NFPM_VERSION/nfpm
 if [[ ! -x $nfpm ]]; then
@@ -44,6 +40,13 @@ if [[ ! -x $nfpm ]]; then
   rm -rf "$gobin"
   trap - EXIT
 fi
+# `build-deb.sh tools`: only nfpm (scripts/build-images.sh installs it while
+# the binaries still compile).
+if [[ ${1:-} == tools ]]; then exit 0; fi
+
+"$here/scripts/build-binaries.sh" influxd influx
+influxd=$cache/bin/influxd-$INFLUXD_VERSION
+influx=$cache/bin/influx-$INFLUX_CLI_VERSION
 
 # The module directories that hold upstream's package definitions.
 module_dir() { go mod download -json "$1" | python3 -c 'import json,sys; print(json.load(sys.stdin)["Dir"])'; }

@@ -5,7 +5,7 @@
 # On a fresh machine two kinds of work dominate, and they need different
 # things: compiling influxd, flux's Rust library, telegraf, the influx CLI and
 # Pebble (CPU), and Debian's packages for the base root and the host images'
-# `apt` stages (the mirror and dpkg). Neither needs the other, so they run at
+# `apt` stages (the mirror and dpkg), then nfpm. Neither needs the other, so they run at
 # once, as two lanes; then the images are put together from what both made.
 # When everything is cached, each step says so and this takes a few seconds.
 #
@@ -60,6 +60,7 @@ debian() {
       exit 1
     fi
   done
+  "$here/scripts/build-deb.sh" tools  # nfpm, for the package host's .debs
   say "lane debian: done in $((SECONDS - t)) s"
 }
 
