@@ -17,15 +17,17 @@ export PATH := $(CURDIR)/$(BIN):$(PATH)
 deps:
 	@scripts/install-deps.sh
 
+# --no-compile: Python compiles what it imports when it first imports it;
+# compiling every file of every package up front cost 10 s of CPU here.
 $(STAMP): pyproject.toml | deps
 	@test -x $(BIN)/python || $(PY) -m venv $(VENV)
 	@$(BIN)/python -m pip install --quiet --upgrade pip
-	@$(BIN)/python -m pip install --quiet -e '.[test]'
+	@$(BIN)/python -m pip install --quiet --no-compile -e '.[test]'
 	@touch $@
 
 # Ansible (the fleet extra) for the tests only: make demo does not pay for it.
 $(FLEET): $(STAMP)
-	@$(BIN)/python -m pip install --quiet -e '.[fleet]'
+	@$(BIN)/python -m pip install --quiet --no-compile -e '.[fleet]'
 	@touch $@
 
 venv: $(STAMP)

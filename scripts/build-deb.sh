@@ -53,16 +53,6 @@ module_dir() { go mod download -json "$1" | python3 -c 'import json,sys; print(j
 influxdb_mod=$(module_dir "github.com/influxdata/influxdb/v2@$INFLUXD_VERSION")
 cli_mod=$(module_dir "github.com/influxdata/influx-cli/v2@$INFLUX_CLI_VERSION")
 
-# A Python with PyYAML reads upstream's config.yaml.
-py=
-for cand in python3 "$here/.venv/bin/python" /usr/bin/python3; do
-  if command -v "$cand" >/dev/null && "$cand" -c 'import yaml' 2>/dev/null; then py=$cand; break; fi
-done
-if [[ -z $py ]]; then
-  "$here/scripts/apt-install.sh" python3-yaml
-  py=/usr/bin/python3
-fi
-
 # Every input: versions, the generator, this script, upstream's definitions
 # and both binaries (by content).
 key=$(
@@ -78,6 +68,16 @@ if [[ -d $out ]]; then
   say "debs: cached in $out"
 else
   say "debs: building into $out"
+  # A Python with PyYAML reads upstream's config.yaml (looked for only here:
+  # `make test` builds the images while the venv is still being made).
+  py=
+  for cand in python3 "$here/.venv/bin/python" /usr/bin/python3; do
+    if command -v "$cand" >/dev/null && "$cand" -c 'import yaml' 2>/dev/null; then py=$cand; break; fi
+  done
+  if [[ -z $py ]]; then
+    "$here/scripts/apt-install.sh" python3-yaml
+    py=/usr/bin/python3
+  fi
   tmp=$(mktemp -d "$cache/debs/.build.XXXXXX")
   chmod 0755 "$tmp"
   trap 'rm -rf "$tmp"' EXIT

@@ -19,18 +19,27 @@ trap 'say "ERROR: line $LINENO failed (exit $?): $BASH_COMMAND"' ERR
 started=$SECONDS
 
 # Each lane runs in a session of its own, so that stopping it stops its
-# compilers and docker clients too; Ctrl-C or a failed lane stops both.
+# compilers and docker clients too; Ctrl-C or a failed lane stops both, and
+# this script returns only once they are gone and their EXIT traps have run.
+# Go's work folders go under one folder of ours: a Go stopped by SIGTERM
+# leaves its own behind (it cleans up only on SIGINT, which background
+# jobs ignore).
 declare -A lanes=()
+GOTMPDIR=$(mktemp -d "${TMPDIR:-/tmp}/build-images-go.XXXXXX")
+export GOTMPDIR
 stop_lanes() {
   local pid
   for pid in "${lanes[@]}"; do kill -TERM -- "-$pid" 2>/dev/null || true; done
+  wait "${lanes[@]}" 2>/dev/null || true
+  rm -rf "$GOTMPDIR"
 }
 trap 'stop_lanes' EXIT
-trap 'say "interrupted: stopping the builds"; exit 130' INT TERM
+trap 'say "interrupted: stopping the builds"; exit 130' INT
+trap 'say "stopped: stopping the builds"; exit 143' TERM
 
 lane() {  # lane NAME FUNCTION: run FUNCTION in the background as lane NAME
   local name=$1 fn=$2
-  setsid bash -c "$(declare -f say "$fn"); set -Eeuo pipefail; here='$here'; $fn" &
+  setsid bash -c "$(declare -f say "$fn"); set -Eeuo pipefail; here=$(printf %q "$here"); $fn" &
   lanes[$name]=$!
 }
 
@@ -53,11 +62,12 @@ debian() {
   for dockerfile in "$here/image/package-host/Dockerfile" "$here/image/docker-host/Dockerfile"; do
     say "lane debian: apt stage of ${dockerfile#"$here"/}"
     # Its messages only when it fails (else: the legacy builder's banner).
+    # A failure is not the end: the full build below makes the stage again
+    # if it must, and says why it cannot (a fully cached run needs no mirror).
     if ! said=$(docker build -q --force-rm --target apt --build-arg "BASE=$base_tag" \
         --build-arg "CERTBOT_VERSION=$CERTBOT_VERSION" - <"$dockerfile" 2>&1 >/dev/null); then
       printf '%s\n' "$said" >&2
-      say "ERROR: the apt stage of ${dockerfile#"$here"/} failed (messages above)"
-      exit 1
+      say "WARNING: the apt stage of ${dockerfile#"$here"/} failed (messages above); the full build tries again"
     fi
   done
   "$here/scripts/build-deb.sh" tools  # nfpm, for the package host's .debs

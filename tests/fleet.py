@@ -183,8 +183,10 @@ class Fleet:
         accumulator: Round(precision)), so a gather that runs half a second
         late on a loaded machine gets the next gather's second: two lines, one
         point, the later value kept. `points` counts the distinct keys."""
-        out = self.sh(name, f"grep -c '^mem,' {TELEGRAF_OUT} || true; "
-                            f"awk '/^mem,/ {{print $1, $NF}}' {TELEGRAF_OUT} | sort -u | wc -l")
+        out = self.sh(name, f"if [ -f {TELEGRAF_OUT} ]; then "
+                            f"grep -c '^mem,' {TELEGRAF_OUT} || true; "
+                            f"awk '/^mem,/ {{print $1, $NF}}' {TELEGRAF_OUT} | sort -u | wc -l; "
+                            "else echo 0 0; fi")
         lines, points = (int(n) for n in out.split())
         return lines, points
 

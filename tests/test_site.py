@@ -159,14 +159,17 @@ def test_every_page_requests_only_its_own_origin(browser, site_url):
         path = "/" if src == "index.md" else f"/{src.removesuffix('.md')}/"
         page.goto(site_url + path, wait_until="commit")
         opened.append((path, page, urls))
-    for path, page, urls in opened:
-        page.wait_for_load_state("networkidle")
-        assert urls, f"{path}: no request recorded"
-        outside = [u for u in urls
-                   if not u.startswith(site_url + "/") and not u.startswith("data:")]
-        if outside:
-            foreign[path] = outside
-        page.close()
+    try:
+        for path, page, urls in opened:
+            page.wait_for_load_state("networkidle")
+            assert urls, f"{path}: no request recorded"
+            outside = [u for u in urls
+                       if not u.startswith(site_url + "/") and not u.startswith("data:")]
+            if outside:
+                foreign[path] = outside
+    finally:
+        for _, page, _ in opened:
+            page.close()
     assert foreign == {}
 
 
