@@ -8,10 +8,7 @@ here=$(cd "$(dirname "$0")/.." && pwd)
 source "$here/versions.env"
 cache=${RUNBOOK_CACHE:-$HOME/.cache/influx-tls-runbook}
 say() { printf '[build-binary-host] %s\n' "$*" >&2; }
-# A command that fails under set -e says where, instead of ending the build silently.
-trap 'say "ERROR: line $LINENO failed (exit $?): $BASH_COMMAND"' ERR
-# Ctrl-C or a stop ends through `exit`, so the EXIT traps below clean up.
-trap 'exit 130' INT; trap 'exit 143' TERM
+source "$here/scripts/build-traps.sh"
 image_exists() { docker image inspect "$1" >/dev/null 2>&1; }
 
 # RUNBOOK_IMAGE pins the runbook image (as tests/integration/conftest.py does).

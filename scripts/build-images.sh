@@ -15,8 +15,44 @@ set -Eeuo pipefail  # -E: the ERR trap below fires in functions too
 here=$(cd "$(dirname "$0")/.." && pwd)
 source "$here/versions.env"
 say() { printf '[build-images] %s\n' "$*" >&2; }
-trap 'say "ERROR: line $LINENO failed (exit $?): $BASH_COMMAND"' ERR
+source "$here/scripts/build-traps.sh"  # INT and TERM: replaced below, once lanes run
 started=$SECONDS
+
+compile() {
+  local t=$SECONDS
+  "$here/scripts/build-binaries.sh" telegraf influxd
+  "$here/scripts/build-pebble.sh" >/dev/null
+  # The influx CLI is optional for the runbook image; build-image.sh says
+  # what its absence means, so a failure here is not the end of the build.
+  "$here/scripts/build-binaries.sh" influx || say "the influx CLI did not build (see above)"
+  say "lane compile: done in $((SECONDS - t)) s"
+}
+
+debian() {
+  local t=$SECONDS base_tag dockerfile said
+  base_tag=$("$here/scripts/build-image.sh" base)
+  # Only the `apt` stages: the full builds later find these layers cached.
+  # The Dockerfile comes on stdin, without a context: the stages copy no file.
+  for dockerfile in "$here/image/package-host/Dockerfile" "$here/image/docker-host/Dockerfile"; do
+    say "lane debian: apt stage of ${dockerfile#"$here"/}"
+    # Its messages only when it fails (else: the legacy builder's banner).
+    # A failure is not the end: the full build below makes the stage again
+    # if it must, and says why it cannot (a fully cached run needs no mirror).
+    if ! said=$(docker build -q --force-rm --target apt --build-arg "BASE=$base_tag" \
+        --build-arg "CERTBOT_VERSION=$CERTBOT_VERSION" - <"$dockerfile" 2>&1 >/dev/null); then
+      printf '%s\n' "$said" >&2
+      say "WARNING: the apt stage of ${dockerfile#"$here"/} failed (messages above); the full build tries again"
+    fi
+  done
+  "$here/scripts/build-deb.sh" tools  # nfpm, for the package host's .debs
+  say "lane debian: done in $((SECONDS - t)) s"
+}
+
+# `build-images.sh --lane NAME`: one lane, as `lane` below starts it.
+if [[ ${1:-} == --lane ]]; then
+  case ${2:-} in compile|debian) "$2"; exit ;; esac
+  say "ERROR: no lane '${2:-}' (compile or debian)"; exit 2
+fi
 
 # Each lane runs in a session of its own, so that stopping it stops its
 # compilers and docker clients too; Ctrl-C or a failed lane stops both, and
@@ -37,47 +73,15 @@ trap 'stop_lanes' EXIT
 trap 'say "interrupted: stopping the builds"; exit 130' INT
 trap 'say "stopped: stopping the builds"; exit 143' TERM
 
-lane() {  # lane NAME FUNCTION: run FUNCTION in the background as lane NAME
-  local name=$1 fn=$2
-  setsid bash -c "$(declare -f say "$fn"); set -Eeuo pipefail; here=$(printf %q "$here"); $fn" &
-  lanes[$name]=$!
-}
-
-compile() {
-  local t=$SECONDS
-  "$here/scripts/build-binaries.sh" telegraf influxd
-  "$here/scripts/build-pebble.sh" >/dev/null
-  # The influx CLI is optional for the runbook image; build-image.sh says
-  # what its absence means, so a failure here is not the end of the build.
-  "$here/scripts/build-binaries.sh" influx || say "the influx CLI did not build (see above)"
-  say "lane compile: done in $((SECONDS - t)) s"
-}
-
-debian() {
-  local t=$SECONDS base_tag dockerfile said
-  base_tag=$("$here/scripts/build-image.sh" base)
-  source "$here/versions.env"
-  # Only the `apt` stages: the full builds later find these layers cached.
-  # The Dockerfile comes on stdin, without a context: the stages copy no file.
-  for dockerfile in "$here/image/package-host/Dockerfile" "$here/image/docker-host/Dockerfile"; do
-    say "lane debian: apt stage of ${dockerfile#"$here"/}"
-    # Its messages only when it fails (else: the legacy builder's banner).
-    # A failure is not the end: the full build below makes the stage again
-    # if it must, and says why it cannot (a fully cached run needs no mirror).
-    if ! said=$(docker build -q --force-rm --target apt --build-arg "BASE=$base_tag" \
-        --build-arg "CERTBOT_VERSION=$CERTBOT_VERSION" - <"$dockerfile" 2>&1 >/dev/null); then
-      printf '%s\n' "$said" >&2
-      say "WARNING: the apt stage of ${dockerfile#"$here"/} failed (messages above); the full build tries again"
-    fi
-  done
-  "$here/scripts/build-deb.sh" tools  # nfpm, for the package host's .debs
-  say "lane debian: done in $((SECONDS - t)) s"
+lane() {  # lane NAME: this script's function NAME, in the background
+  setsid "$here/scripts/build-images.sh" --lane "$1" &
+  lanes[$1]=$!
 }
 
 # IMAGE_BASE=official builds on the registry's image: no Debian root to make.
 if [[ ${IMAGE_BASE:-local} == local ]]; then
-  lane compile compile
-  lane debian debian
+  lane compile
+  lane debian
 fi
 while ((${#lanes[@]})); do
   # The first lane to fail stops the other: its error is the one to read.

@@ -202,7 +202,6 @@ class Timings:
 
     def __init__(self) -> None:
         self.started = time.monotonic()
-        self.pages: dict[str, float] = defaultdict(float)
         self.counts = {"ran": 0, "hidden": 0, "skipped": 0, "failed": 0}
         self.per_host: dict[str, int] = defaultdict(int)
         self.skip_reasons: dict[str, int] = defaultdict(int)
@@ -219,7 +218,6 @@ class Timings:
         page = re.match(r"^([^:\[]+\.md)\[(\w+)\]::line ", report.nodeid)
         if not page:
             return
-        self.pages[f"{page[1]}[{page[2]}]"] += report.duration
         outcome = self.outcomes[(page[1], page[2])]
         outcome["s"] += report.duration
         if report.failed:
@@ -259,12 +257,12 @@ class Timings:
                 f"journey [{host}]: {len(j['pages'])} pages in nav order, {j['ran']} blocks ran "
                 f"({j['hidden_checks']} hidden checks, {j['failed']} failed), "
                 f"{j['setup_skipped']} hidden set-up blocks off, {j['s']:.1f} s")
-        if not self.pages and not self.journeys:
+        if not self.outcomes and not self.journeys:
             return
         c = self.counts
         terminalreporter.write_line(
             f"docs harness: {c['ran']} code blocks ran ({c['hidden']} hidden checks, "
-            f"{c['failed']} failed) on {len(self.pages)} page runs; {c['skipped']} skipped")
+            f"{c['failed']} failed) on {len(self.outcomes)} page runs; {c['skipped']} skipped")
         terminalreporter.write_line(
             "  per host: " + ", ".join(f"{h} {n}" for h, n in sorted(self.per_host.items())))
         for reason, n in self.skip_reasons.items():
@@ -276,7 +274,8 @@ class Timings:
             "blocks": dict(c),
             "blocks_per_host": dict(self.per_host),
             "skip_reasons": dict(self.skip_reasons),
-            "pages_s": {p: round(t, 2) for p, t in sorted(self.pages.items())},
+            "pages_s": {f"{page}[{host}]": round(o["s"], 2)
+                        for (page, host), o in sorted(self.outcomes.items())},
             "journey": {h: {**j, "s": round(j["s"], 2)} for h, j in sorted(self.journeys.items())},
         }
         out = config.rootpath / "reports" / "docs-timings.json"

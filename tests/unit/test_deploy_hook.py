@@ -82,15 +82,18 @@ echo $! > {self.pidfile}
         key.write_bytes(key_pem if key_pem is not None else issued.key_pem())
         return live
 
-    def plan(self, lineage: Path, restart: list[str] | None = None) -> HookPlan:
-        # A restart that restarts nothing (`true`) leaves the old serial served,
-        # so the serial wait can only end at its deadline: a short one proves it.
-        verify_timeout = 1.5 if restart == ["true"] else 10
+    def plan(self, lineage: Path, restart: list[str] | None = None, *,
+             verify_timeout: float = 10) -> HookPlan:
         return HookPlan(lineage=lineage, host=NAME, owner=(os.getuid(), os.getgid()),
                         dest=self.dest, url=f"https://127.0.0.1:{self.port}",
                         restart=restart or [str(self.restart_script)],
                         ca_file=str(self.ca_file), restart_timeout=30,
                         verify_timeout=verify_timeout)
+
+    def plan_restarting_nothing(self, lineage: Path) -> HookPlan:
+        # `true` leaves the old serial served, so the wait for the new one can
+        # only end at its deadline: a short deadline proves it as well.
+        return self.plan(lineage, restart=["true"], verify_timeout=1.5)
 
     def pair_bytes(self) -> tuple[bytes, bytes]:
         return (self.dest / "server.crt").read_bytes(), (self.dest / "server.key").read_bytes()
@@ -179,7 +182,7 @@ def test_new_certificate_not_served_is_rolled_back(site):
     # A restart command that restarts nothing: the old certificate stays served,
     # so the serial check fails and the previous pair goes back.
     with pytest.raises(HookRolledBack) as rolled:
-        deploy(site.plan(site.lineage(renewed), restart=["true"]))
+        deploy(site.plan_restarting_nothing(site.lineage(renewed)))
     assert f"to serve serial {serial_of(renewed)}" in rolled.value.message
     assert site.pair_bytes() == before
     assert site.served_serial() == serial_of(site.first)
@@ -189,7 +192,7 @@ def test_first_issuance_that_is_not_served_says_there_is_nothing_to_restore(site
     for name in ("server.crt", "server.key"):
         (site.dest / name).unlink()
     with pytest.raises(RollbackFailed, match="no previous pair .* to put back"):
-        deploy(site.plan(site.lineage(site.issue()), restart=["true"]))
+        deploy(site.plan_restarting_nothing(site.lineage(site.issue())))
 
 
 def test_a_pair_in_service_that_fails_the_gate_is_never_kept_for_a_rollback(site):
@@ -200,7 +203,7 @@ def test_a_pair_in_service_that_fails_the_gate_is_never_kept_for_a_rollback(site
     (site.dest / "previous").mkdir()
     (site.dest / "previous" / "stale").write_text("an older run's pair")
     with pytest.raises(RollbackFailed, match="no previous pair .* to put back"):
-        deploy(site.plan(site.lineage(site.issue()), restart=["true"]))
+        deploy(site.plan_restarting_nothing(site.lineage(site.issue())))
     assert not (site.dest / "previous").exists()
 
 
@@ -298,4 +301,4 @@ def test_a_self_signed_pair_in_service_is_kept_for_a_rollback_though_no_client_t
     certs.self_signed([NAME]).write(site.dest / "server.crt", site.dest / "server.key",
                                     overwrite=True)
     with pytest.raises(RollbackFailed, match="is back on disk but not served"):
-        deploy(site.plan(site.lineage(site.issue()), restart=["true"]))
+        deploy(site.plan_restarting_nothing(site.lineage(site.issue())))
