@@ -42,6 +42,12 @@ from tests.update_expected import rewrite_expected
 
 ROOT = Path(__file__).resolve().parent.parent
 SESSION_ENV = "RUNBOOK_TEST_SESSION"
+# The pid of the pytest that owns the session: only it sweeps the session's
+# containers at its end. A pytest started by a test of this run inherits
+# both variables and must not sweep: it would remove containers the run's
+# other tests are still using (seen: a collect-only child removed the fleet
+# test's hosts). A test that gives its child a session of its own unsets this.
+SESSION_OWNER_ENV = "RUNBOOK_TEST_SESSION_OWNER"
 LABEL = "runbook.session"
 HOST_READY_DEADLINE_S = 120
 DEFAULT_BLOCK_TIMEOUT = 120
@@ -81,6 +87,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 def pytest_configure(config: pytest.Config) -> None:
     os.environ.setdefault(SESSION_ENV, uuid.uuid4().hex[:12])
+    if _is_controller(config) and SESSION_OWNER_ENV not in os.environ:
+        os.environ[SESSION_OWNER_ENV] = str(os.getpid())
     if _is_controller(config):
         config.pluginmanager.register(Timings(), "runbook-docs-timings")
     config.addinivalue_line("markers", "timeout(seconds): per-block time limit")
@@ -313,7 +321,7 @@ def record_provenance(root: Path, outcomes: dict[tuple[str, str], dict[str, floa
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
-    if _is_controller(config):
+    if _is_controller(config) and os.environ.get(SESSION_OWNER_ENV) == str(os.getpid()):
         remove_session_containers(os.environ.get(SESSION_ENV, ""))
 
 

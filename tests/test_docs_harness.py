@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.docs_harness import LABEL, ROOT, _ensure_image
+from tests.docs_harness import LABEL, ROOT, SESSION_ENV, SESSION_OWNER_ENV, _docker, _ensure_image
 from tests.host_binary import build_image as binary_host_image
 from tests.signals import sigint_as_in_a_terminal
 
@@ -38,13 +38,19 @@ def leftover(session_id: str) -> list[str]:
     return out.stdout.split()
 
 
+def own_session(monkeypatch, session: str) -> None:
+    """Child pytests get a session of their own, which they sweep at their end."""
+    monkeypatch.setenv(SESSION_ENV, session)
+    monkeypatch.delenv(SESSION_OWNER_ENV, raising=False)
+    monkeypatch.setenv("PYTHONPATH", str(ROOT))
+
+
 def run_pages(pytester: pytest.Pytester, monkeypatch, *pages: str, args: tuple[str, ...] = ()):
     for page in pages:
         shutil.copy(PAGES / page, pytester.path / page)
     pytester.makeini("[pytest]\nrunbook_pages = .\n")
     session = f"harness-{os.getpid()}-{pytester.path.name}"[:40]
-    monkeypatch.setenv("RUNBOOK_TEST_SESSION", session)
-    monkeypatch.setenv("PYTHONPATH", str(ROOT))
+    own_session(monkeypatch, session)
     result = pytester.runpytest_subprocess("-p", "tests.docs_harness", "-p", "no:cacheprovider",
                                            *args, *pages)
     return result, session
@@ -101,7 +107,8 @@ def test_interrupted_run_leaves_no_container(tmp_path):
     shutil.copy(PAGES / "slow_block.md", tmp_path / "slow_block.md")
     (tmp_path / "pytest.ini").write_text("[pytest]\nrunbook_pages = .\n")
     session = f"interrupt-{os.getpid()}"
-    env = {**os.environ, "RUNBOOK_TEST_SESSION": session, "PYTHONPATH": str(ROOT)}
+    env = {**os.environ, SESSION_ENV: session, "PYTHONPATH": str(ROOT)}
+    env.pop(SESSION_OWNER_ENV, None)  # the child owns its session: it sweeps it
     proc = subprocess.Popen([sys.executable, "-m", "pytest", "-p", "tests.docs_harness",
                              "-p", "no:cacheprovider", "slow_block.md"],
                             cwd=tmp_path, env=env, stdout=subprocess.PIPE, text=True,
@@ -120,6 +127,24 @@ def test_interrupted_run_leaves_no_container(tmp_path):
     out, _ = proc.communicate(timeout=60)
     assert "KeyboardInterrupt" in out
     assert leftover(session) == []
+
+
+def test_a_pytest_started_by_a_test_leaves_the_runs_containers_alone(image):
+    """Only the run's own pytest sweeps its session: a child pytest (here a
+    collect-only run, which inherits the session) once removed the fleet
+    test's hosts in the middle of their rollout."""
+    session = os.environ[SESSION_ENV]
+    busy = _docker().containers.run(image, ["sleep", "infinity"], entrypoint=[], detach=True,
+                                    labels={LABEL: session})
+    try:
+        child = subprocess.run([sys.executable, "-m", "pytest", "--collect-only", "-q",
+                                "tests/unit/test_serial_hex.py"], cwd=ROOT, env=os.environ,
+                               capture_output=True, text=True, timeout=120)
+        assert child.returncode == 0, child.stdout + child.stderr
+        busy.reload()
+        assert busy.status == "running", "the child pytest swept its parent's session"
+    finally:
+        busy.remove(force=True, v=True)
 
 
 def test_codeblocks_flag_runs_nothing_on_this_machine(pytester, monkeypatch, tmp_path):
@@ -178,8 +203,7 @@ def test_the_journey_runs_pages_in_nav_order_on_one_host_with_hidden_set_up_off(
     (pytester.path / "tests" / "journey.yml").write_text("section: Guide\nhosts: [binary]\n")
     pytester.makeini("[pytest]\nrunbook_pages = docs\n")
     session = f"journey-{os.getpid()}"
-    monkeypatch.setenv("RUNBOOK_TEST_SESSION", session)
-    monkeypatch.setenv("PYTHONPATH", str(ROOT))
+    own_session(monkeypatch, session)
     args = ("-p", "tests.docs_harness", "-p", "no:cacheprovider", "-rs")
 
     alone = pytester.runpytest_subprocess(*args, "docs/b.md")
