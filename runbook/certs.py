@@ -20,6 +20,13 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
+from runbook.cert_choices import (
+    DEFAULT_CA_DAYS,
+    DEFAULT_KEY_TYPE,
+    DEFAULT_LEAF_DAYS,
+    KEY_TYPES,
+    MAX_DAYS,
+)
 from runbook.errors import UnusableCA, UsageError
 from runbook.files import write_together
 from runbook.image import INFLUXDB_GID, INFLUXDB_UID
@@ -33,11 +40,6 @@ PrivateKey = rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey
 SigningKey = rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey | ed25519.Ed25519PrivateKey
 SIGNING_CURVES = ("secp256r1", "secp384r1", "secp521r1")
 MAX_CN = 64  # X.509's upper bound for a common name
-KEY_TYPES = ("rsa2048", "rsa3072", "rsa4096", "p256", "p384")
-DEFAULT_KEY_TYPE = "rsa2048"
-DEFAULT_LEAF_DAYS = 397  # the longest validity browsers accept for a leaf
-DEFAULT_CA_DAYS = 3650
-MAX_DAYS = 36500
 
 
 def generate_key(key_type: str = DEFAULT_KEY_TYPE) -> PrivateKey:

@@ -171,7 +171,7 @@ def _check_stem(name: str) -> str:
 
 
 def _cert_options(f: Callable[..., Any]) -> Callable[..., Any]:
-    from runbook.certs import DEFAULT_KEY_TYPE, DEFAULT_LEAF_DAYS, KEY_TYPES, MAX_DAYS
+    from runbook.cert_choices import DEFAULT_KEY_TYPE, DEFAULT_LEAF_DAYS, KEY_TYPES, MAX_DAYS
 
     f = click.option("--force", is_flag=True, help="Replace existing files.")(f)
     f = click.option("--key-type", type=click.Choice(KEY_TYPES), default=DEFAULT_KEY_TYPE,
