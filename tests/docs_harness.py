@@ -36,6 +36,7 @@ import yaml
 from pytest_codeblocks.main import CodeBlock
 
 from tests import host_binary, page_blocks
+from tests.container_exec import run_in
 from tests.expected_output import output_matches
 from tests.hosts import HOSTS, HostKind, HostNotReady
 from tests.update_expected import rewrite_expected
@@ -421,10 +422,8 @@ class RunbookPage(pytest.File):
         else:
             cmd = ["timeout", "--kill-after=5", str(timeout), "bash", "-euo", "pipefail", "-c",
                    block.code]
-        code, (out, err) = self.container.exec_run(cmd, demux=True, workdir="/root",
-                                                    environment={"HOME": "/root"})
-        return BlockResult(code, (out or b"").decode(errors="replace"),
-                           (err or b"").decode(errors="replace"))
+        ran = run_in(self.container, cmd, workdir="/root", environment={"HOME": "/root"})
+        return BlockResult(ran.exit_code, ran.stdout, ran.stderr)
 
     def log_tail(self, lines: int = 25) -> str:
         if self.container is None:

@@ -10,6 +10,7 @@ from runbook import certs
 from runbook.client import InfluxClient
 from runbook.server import CERT_MOUNT, OWNER_LABEL, docker_client
 from runbook.wait import poll_until
+from tests.container_exec import run_in
 
 pytestmark = pytest.mark.server
 
@@ -68,7 +69,7 @@ def test_init_mode_onboards_and_flags_after_the_image_go_to_influxd(runbook_imag
                    on_timeout=lambda: container.logs().decode()[-2000:])
         client.write("m v=1", org="acme", bucket="b")
         assert client.request("GET", "/api/v2/setup").json() == {"allowed": False}
-        setup_log = container.exec_run(["cat", "/tmp/influxd-setup.log"]).output.decode()
+        setup_log = run_in(container, ["cat", "/tmp/influxd-setup.log"]).stdout
         assert "transport=https addr=127.0.0.1:9999" in setup_log  # loopback only, over TLS
     finally:
         container.remove(force=True, v=True)

@@ -14,6 +14,7 @@ import yaml
 
 from runbook.server import OWNER_LABEL, docker_client
 from tests import host_package
+from tests.container_exec import run_in
 
 pytestmark = pytest.mark.server
 
@@ -27,8 +28,8 @@ def versions() -> dict[str, str]:
 
 
 def sh(container, cmd: str) -> str:
-    code, out = container.exec_run(["bash", "-c", cmd])
-    text = out.decode(errors="replace")
+    ran = run_in(container, ["bash", "-c", cmd], merge_stderr=True)
+    code, text = ran.exit_code, ran.stdout
     assert code == 0, f"{cmd!r} exited {code}: {text}"
     return text
 
@@ -135,9 +136,7 @@ def test_runbook_check_defaults_to_the_packages_influxdb_system_user(host):
     assert uid < 1000
     sh(host, "mkdir -p /srv/check && cd /srv/check && runbook certs self-signed --out . >/dev/null"
              " && chown influxdb:influxdb server.key")
-    code, (out, err) = host.exec_run(
-        ["runbook", "check", "--cert", "/srv/check/server.crt", "--key", "/srv/check/server.key"],
-        demux=True)
-    err_text = (err or b"").decode()
-    assert f"uid {uid}, user influxdb on this host" in err_text
-    assert code == 0, (out or b"").decode() + err_text
+    ran = run_in(host, ["runbook", "check", "--cert", "/srv/check/server.crt",
+                        "--key", "/srv/check/server.key"])
+    assert f"uid {uid}, user influxdb on this host" in ran.stderr
+    assert ran.exit_code == 0, ran.output

@@ -15,6 +15,7 @@ from runbook.client import InfluxClient
 from runbook.image import INFLUXDB_GID, INFLUXDB_UID
 from runbook.server import OWNER_LABEL, TLSInfluxd, docker_client
 from runbook.wait import poll_until
+from tests.container_exec import run_in
 from tests.telegraf_counting import counting_config
 
 pytestmark = pytest.mark.server
@@ -86,8 +87,8 @@ def test_rotating_the_certificate_loses_no_telegraf_point(runbook_image, cert_di
         client = server.client(TOKEN)
         used = 'r._measurement == "mem" and r._field == "used"'
         poll_until(lambda: count(client, used) >= 3, what="Telegraf's first writes", timeout=30)
-        old_serial = server.container.exec_run(
-            ["openssl", "x509", "-noout", "-serial", "-in", "/etc/ssl/influxdb/server.crt"]).output
+        old_serial = run_in(server.container, ["openssl", "x509", "-noout", "-serial", "-in",
+                                         "/etc/ssl/influxdb/server.crt"]).stdout
 
         # Rotate: new certificate from the same CA, replaced atomically; restart influxd.
         local_ca.issue().write(d / "server.crt", d / "server.key", overwrite=True)
@@ -99,9 +100,9 @@ def test_rotating_the_certificate_loses_no_telegraf_point(runbook_image, cert_di
         server = TLSInfluxd(cert_dir=d, ca_file=d / "ca.crt", volume=volume, host_port=port,
                             owner="pytest").start()
         client = server.client(TOKEN)
-        new_serial = server.container.exec_run(
-            ["openssl", "x509", "-noout", "-serial", "-in", "/etc/ssl/influxdb/server.crt"]).output
-        assert new_serial != old_serial
+        new_serial = run_in(server.container, ["openssl", "x509", "-noout", "-serial", "-in",
+                                         "/etc/ssl/influxdb/server.crt"]).stdout
+        assert new_serial.startswith("serial=") and new_serial != old_serial
         stored_at_restart = count(client, used)
         poll_until(lambda: count(client, used) >= stored_at_restart + 3,
                    what="Telegraf's writes after the restart", timeout=30)

@@ -1,0 +1,90 @@
+"""Run a command in a container and get its output even when the output
+stream of `docker exec` loses it.
+
+Under load the engine's exec stream (and so docker-py's `exec_run`) now and
+then ends with the command's exit status but without its output (docker-py
+#2042, moby #27289). Seen here in a `-n 4` run: the fleet test's
+`sha256sum ...; ls ...` came back empty with status 0, and the test
+reported a host that changed when nothing had. So the command writes its
+output and status to files in the container and then prints them, with an
+end line carrying the status. When the stream has that end line, it is
+whole; when it has not, the files are read back through the archive API
+(what `docker cp` uses), which is not that stream."""
+
+from __future__ import annotations
+
+import io
+import tarfile
+import uuid
+from dataclasses import dataclass
+from pathlib import PurePosixPath
+
+import docker.errors
+
+from runbook.wait import poll_until
+
+# In the container; one folder per command, so two commands at once in one
+# container never share files.
+FOLDER = "/tmp/.runbook-exec"
+END = "--runbook-exec-end--"
+# `"$@"` is the command with its arguments as given; its status is written
+# once it ends, then its output is printed, then an end line on each stream
+# (the engine copies the two streams apart: one whole says nothing of the other).
+WRAPPER = ('d=$1; shift; mkdir -p "$d" || exit 125; '
+           '"$@" >"$d/out" {stderr}; echo $? >"$d/rc"; '
+           'cat "$d/out"; {cat_err}read rc <"$d/rc"; '
+           'printf "\\n%s %s\\n" {end} "$rc"; printf "\\n%s\\n" {end} >&2')
+
+
+@dataclass
+class Ran:
+    exit_code: int
+    stdout: str
+    stderr: str
+
+    @property
+    def output(self) -> str:
+        """stdout, and stderr after it (interleaved when run with merge_stderr)."""
+        return self.stdout + self.stderr
+
+
+def run_in(container, cmd: list[str], *, merge_stderr: bool = False,
+           workdir: str | None = None, environment: dict[str, str] | None = None,
+           user: str = "", folder: str | None = None) -> Ran:
+    """Run `cmd` in `container`; its exit status, stdout and stderr.
+
+    With merge_stderr both go to stdout in the order written (as `2>&1`).
+    `folder` (in the container) holds the files; by default a new one."""
+    api = container.client.api
+    here = folder or f"{FOLDER}/{uuid.uuid4().hex}"
+    script = WRAPPER.format(stderr='2>&1' if merge_stderr else '2>"$d/err"',
+                            cat_err='' if merge_stderr else 'cat "$d/err" >&2; ', end=END)
+    exec_id = api.exec_create(container.id, ["sh", "-c", script, "sh", here, *cmd],
+                              workdir=workdir, environment=environment, user=user)["Id"]
+    out, err = api.exec_start(exec_id, demux=True)
+    stdout, stderr = (out or b"").decode(errors="replace"), (err or b"").decode(errors="replace")
+    body, sep, tail = stdout.rpartition(f"\n{END} ")
+    if sep and tail.endswith("\n") and tail[:-1].isdigit() and stderr.endswith(f"\n{END}\n"):
+        return Ran(int(tail[:-1]), body, stderr[:-len(END) - 2])
+    # The stream lost an end line (and maybe more). It can also end before
+    # the process does: wait for the engine to say the process ended.
+    state = poll_until(lambda: (s := api.exec_inspect(exec_id)) and not s["Running"] and s,
+                       what=f"the end of {cmd[:3]!r} in {container.name}", timeout=30,
+                       interval=0.02)
+    return read_back(container, here, Ran(state["ExitCode"], stdout, stderr))
+
+
+def read_back(container, folder: str, stream: Ran) -> Ran:
+    """The result from the files in `folder`; where the wrapper did not get
+    as far as writing the status, what `stream` (the engine's) says."""
+    try:
+        bits, _ = container.get_archive(folder)
+    except docker.errors.NotFound:  # mkdir failed: no files
+        return stream
+    with tarfile.open(fileobj=io.BytesIO(b"".join(bits))) as tar:
+        files = {PurePosixPath(m.name).name: tar.extractfile(m).read().decode(errors="replace")
+                 for m in tar.getmembers() if m.isfile()}
+    if "rc" not in files:
+        return Ran(stream.exit_code, files.get("out", stream.stdout),
+                   files.get("err", stream.stderr))
+    return Ran(int(files["rc"]), files.get("out", ""), files.get("err", ""))

@@ -1,0 +1,75 @@
+"""tests/container_exec.py: a command's status, stdout and stderr from a real
+container, read back from files rather than from docker exec's stream."""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+
+from runbook.server import OWNER_LABEL, docker_client
+from tests.container_exec import Ran, read_back, run_in
+
+pytestmark = pytest.mark.server
+
+
+@pytest.fixture(scope="module")
+def box(runbook_image):
+    container = docker_client().containers.run(runbook_image, ["sleep", "infinity"],
+                                               entrypoint=[], detach=True, user="root",
+                                               labels={OWNER_LABEL: "pytest"})
+    yield container
+    container.remove(force=True, v=True)
+
+
+def test_status_stdout_and_stderr_come_back_apart(box):
+    ran = run_in(box, ["sh", "-c", "echo to-out; echo to-err >&2; exit 3"])
+    assert (ran.exit_code, ran.stdout, ran.stderr) == (3, "to-out\n", "to-err\n")
+
+
+def test_merged_output_keeps_the_order_it_was_written_in(box):
+    ran = run_in(box, ["sh", "-c", "echo 1; echo 2 >&2; echo 3"], merge_stderr=True)
+    assert (ran.exit_code, ran.stdout, ran.stderr) == (0, "1\n2\n3\n", "")
+
+
+def test_workdir_environment_and_arguments_reach_the_command(box):
+    ran = run_in(box, ["sh", "-c", 'printf "%s|%s|%s" "$PWD" "$GREETING" "$0"', "a b"],
+                 workdir="/root", environment={"GREETING": "hi there"})
+    assert ran.stdout == "/root|hi there|a b"
+
+
+def test_a_background_process_that_keeps_stdout_open_does_not_hold_the_call(box):
+    # Through the exec stream this call would last as long as the sleep.
+    ran = run_in(box, ["sh", "-c", "sleep 300 & echo $!"])
+    pid = int(ran.stdout)
+    assert run_in(box, ["test", "-d", f"/proc/{pid}"]).exit_code == 0, "the sleep had ended"
+
+
+def test_quick_commands_never_come_back_without_their_output(box):
+    # The failure this module exists for: a status with its output missing.
+    # Many short commands at once, as under a loaded `-n 4` run.
+    def one(n: int) -> tuple[int, str]:
+        ran = run_in(box, ["echo", str(n)])
+        return ran.exit_code, ran.stdout
+
+    with ThreadPoolExecutor(8) as pool:
+        results = list(pool.map(one, range(80)))
+    assert results == [(0, f"{n}\n") for n in range(80)]
+
+
+def test_the_files_say_what_the_stream_said(box):
+    # What run_in falls back on when the stream comes back without its end
+    # lines: the same status and output, from the files alone.
+    folder = "/tmp/.runbook-exec/read-back-check"
+    ran = run_in(box, ["sh", "-c", "echo to-out; echo to-err >&2; exit 4"], folder=folder)
+    assert read_back(box, folder, Ran(-1, "", "")) == ran == Ran(4, "to-out\n", "to-err\n")
+
+
+def test_a_wrapper_killed_before_the_status_gives_the_engines_status(box):
+    ran = run_in(box, ["sh", "-c", "echo partial; kill -9 $PPID; sleep 5"])
+    assert (ran.exit_code, ran.stdout) == (137, "partial\n")
+
+
+def test_a_folder_that_cannot_be_made_gives_its_error_not_a_traceback(box):
+    ran = run_in(box, ["true"], folder="/proc/no-such-place/x")
+    assert ran.exit_code == 125 and "mkdir" in ran.stderr
