@@ -17,15 +17,23 @@ from runbook import certs
 from runbook.errors import WaitTimeout
 from runbook.ready import NotTLS, NotTrusted, wait_ready
 from runbook.server import TLSInfluxd
+from runbook.wait import poll_until
 
 pytestmark = pytest.mark.server
 REPORT = Path(__file__).resolve().parents[2] / "reports" / "ready-lag.json"
 
 
-def _listening_at(logs: str) -> dt.datetime:
-    ts = re.search(r'ts=(\S+) lvl=info msg=Listening .*transport=https', logs)
-    assert ts, logs[-2000:]
-    return dt.datetime.fromisoformat(ts[1].replace("Z", "+00:00"))
+LISTENING = re.compile(r'ts=(\S+) lvl=info msg=Listening .*transport=https')
+
+
+def _listening_at(server: TLSInfluxd) -> dt.datetime:
+    """The time on influxd's Listening line. influxd printed it before it
+    answered, but the engine stores a container's output on its own time:
+    under load `docker logs` can lack the line for a moment, so poll."""
+    found = poll_until(lambda: LISTENING.search(server.logs()), timeout=10, interval=0.05,
+                       what="influxd's Listening line in `docker logs`",
+                       on_timeout=lambda: server.logs()[-2000:])
+    return dt.datetime.fromisoformat(found[1].replace("Z", "+00:00"))
 
 
 def test_wait_returns_once_influxd_answers_and_reports_how_long_after_listening(
@@ -37,7 +45,7 @@ def test_wait_returns_once_influxd_answers_and_reports_how_long_after_listening(
             ready = wait_ready(s.url + "/health", ca_file=str(ca_cert_dir / "ca.crt"))
             returned = dt.datetime.now(dt.UTC)
             assert ready.status == 200
-            lags.append((returned - _listening_at(s.logs())).total_seconds())
+            lags.append((returned - _listening_at(s)).total_seconds())
     # A timed report, not a timed test: the lag from influxd's Listening line to
     # the wait's return (container and host share the clock).
     REPORT.parent.mkdir(exist_ok=True)
