@@ -85,8 +85,8 @@ def snapshot() -> Path:
     for key in ("pages_s", "modules_s", "journey_s"):
         data[key] = dict(sorted({**data.get(key, {}), **measured.get(key, {})}.items()))
     data["note"] = ("seconds per page[host], journey host and test module, measured by "
-                    "make test on 2 cores (4 workers); scripts/shard.py plans shards from it alone; "
-                    "refresh with scripts/shard.py --snapshot after a full run")
+                    "make test on 2 cores (4 workers); scripts/shard.py plans shards from it "
+                    "alone; refresh with scripts/shard.py --snapshot after a full run")
     SNAPSHOT.write_text(json.dumps(data, indent=2) + "\n")
     return SNAPSHOT
 
