@@ -11,6 +11,7 @@ on failure too.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 import os
@@ -27,6 +28,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import docker.errors
 import yaml
 
 from runbook.client import tls_context
@@ -118,8 +120,11 @@ class Fleet:
         self._start_telegraf(name)
 
     def close(self) -> None:
+        # A host already gone (removed by hand, or by a sweep) must not keep
+        # the network and the other hosts from being removed.
         for container in self.containers.values():
-            container.remove(force=True, v=True)
+            with contextlib.suppress(docker.errors.NotFound):
+                container.remove(force=True, v=True)
         self.containers.clear()
         if self.network is not None:
             self.network.remove()
