@@ -10,7 +10,7 @@ import time
 from collections.abc import Callable
 
 from runbook.wait import poll_until
-from tests.container_exec import run_in
+from tests.container_exec import shell
 from tests.telegraf_counting import counting_config
 
 NAME = "influxdb.example.test"
@@ -28,8 +28,7 @@ ONBOARD = f"""curl --silent --show-error --fail https://{NAME}:8086/api/v2/setup
 
 
 def sh(host, cmd: str, *, ok: bool = True) -> str:
-    ran = run_in(host, ["bash", "-c", cmd], merge_stderr=True, environment={"HOME": "/root"})
-    code, text = ran.exit_code, ran.stdout
+    code, text = shell(host, cmd, environment={"HOME": "/root"})
     if ok:
         assert code == 0, f"{cmd!r} exited {code}: {text}"
     return text

@@ -74,6 +74,16 @@ def run_in(container, cmd: list[str], *, merge_stderr: bool = False,
     return read_back(container, here, Ran(state["ExitCode"], stdout, stderr))
 
 
+def shell(container, script: str, *, strict: bool = False,
+          environment: dict[str, str] | None = None) -> tuple[int, str]:
+    """A bash script's status and its output, stderr merged in as a terminal
+    shows it; `strict` runs it with -euo pipefail."""
+    flags = ["-euo", "pipefail"] if strict else []
+    ran = run_in(container, ["bash", *flags, "-c", script], merge_stderr=True,
+                 environment=environment)
+    return ran.exit_code, ran.stdout
+
+
 def read_back(container, folder: str, stream: Ran) -> Ran:
     """The result from the files in `folder`; where the wrapper did not get
     as far as writing the status, what `stream` (the engine's) says."""

@@ -34,7 +34,7 @@ import yaml
 from runbook.client import tls_context
 from runbook.server import OWNER_LABEL, docker_client
 from tests import host_package
-from tests.container_exec import run_in
+from tests.container_exec import shell
 from tests.docs_harness import LABEL as SESSION_LABEL
 from tests.docs_harness import SESSION_ENV
 from tests.telegraf_counting import counting_config
@@ -137,9 +137,7 @@ class Fleet:
     # -- in the hosts --------------------------------------------------------
 
     def sh(self, name: str, cmd: str, *, check: bool = True) -> str:
-        ran = run_in(self.containers[name], ["bash", "-euo", "pipefail", "-c", cmd],
-                     merge_stderr=True)
-        code, text = ran.exit_code, ran.stdout
+        code, text = shell(self.containers[name], cmd, strict=True)
         if check and code != 0:
             raise AssertionError(f"{name}: {cmd!r} exited {code}: {text}")
         return text

@@ -11,7 +11,7 @@ import pytest
 from runbook.server import OWNER_LABEL, docker_client
 from runbook.wait import poll_until
 from tests import host_docker
-from tests.container_exec import run_in
+from tests.container_exec import shell
 from tests.docs_harness import LABEL, SESSION_ENV
 
 pytestmark = pytest.mark.server
@@ -49,8 +49,7 @@ def start_host(**overrides):
 
 
 def sh(container, script: str) -> tuple[int, str]:
-    ran = run_in(container, ["bash", "-euo", "pipefail", "-c", script], merge_stderr=True)
-    return ran.exit_code, ran.stdout
+    return shell(container, script, strict=True)
 
 
 def ok(container, script: str) -> str:

@@ -14,7 +14,7 @@ import yaml
 
 from runbook.server import OWNER_LABEL, docker_client
 from tests import host_package
-from tests.container_exec import run_in
+from tests.container_exec import run_in, shell
 
 pytestmark = pytest.mark.server
 
@@ -28,8 +28,7 @@ def versions() -> dict[str, str]:
 
 
 def sh(container, cmd: str) -> str:
-    ran = run_in(container, ["bash", "-c", cmd], merge_stderr=True)
-    code, text = ran.exit_code, ran.stdout
+    code, text = shell(container, cmd)
     assert code == 0, f"{cmd!r} exited {code}: {text}"
     return text
 
