@@ -24,6 +24,15 @@ export GOCACHE=${GOCACHE:-$HOME/.cache/go-build}
 export GOMODCACHE=${GOMODCACHE:-$(go env GOMODCACHE)}
 # flux's Rust library is built by the pkg-config wrapper under $GOCACHE/pkgconfig.
 
+# influxd and telegraf link as their release builds do (influxdb's
+# scripts/ci/build.sh, telegraf's Makefile for its packages): without the
+# symbol table and DWARF. Panics still name functions and lines. influxd
+# links in 4.5 s instead of 9 s here and is 108 MB instead of 155 MB, which
+# the .deb, the images and the Docker host's payload carry too. The cache
+# is keyed by version only: a binary cached before these flags keeps its
+# symbols and behaves the same (delete it to rebuild).
+release_ldflags="-s -w"
+
 log() { printf '[build-binaries] %s\n' "$*" >&2; }
 
 need() {
@@ -99,7 +108,7 @@ build_telegraf() {
     go get "github.com/influxdata/telegraf@$TELEGRAF_VERSION"
     CGO_ENABLED=0 go build -v -o telegraf.new \
       -tags "custom,$TELEGRAF_PLUGINS" \
-      -ldflags "-X github.com/influxdata/telegraf/internal.Version=${TELEGRAF_VERSION#v}" \
+      -ldflags "$release_ldflags -X github.com/influxdata/telegraf/internal.Version=${TELEGRAF_VERSION#v}" \
       github.com/influxdata/telegraf/cmd/telegraf 2>&1 | progress telegraf
   )
   install_bin "$mod/telegraf.new" "$dest"
@@ -128,7 +137,7 @@ build_influxd() {
     PKG_CONFIG=$mod/pkg-config RUSTUP_TOOLCHAIN=stable RUSTFLAGS=--cap-lints=warn \
       CGO_ENABLED=1 go build -v -o influxd.new \
       -tags sqlite_foreign_keys,sqlite_json \
-      -ldflags "-X main.version=${INFLUXD_VERSION#v} -X main.commit=upstream-$INFLUXD_VERSION -X main.date=pinned" \
+      -ldflags "$release_ldflags -X main.version=${INFLUXD_VERSION#v} -X main.commit=upstream-$INFLUXD_VERSION -X main.date=pinned" \
       github.com/influxdata/influxdb/v2/cmd/influxd 2>&1 | progress influxd
   )
   install_bin "$mod/influxd.new" "$dest"

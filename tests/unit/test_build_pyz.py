@@ -1,0 +1,74 @@
+"""The one-file CLI (scripts/build_pyz.py) ships its modules compiled, and
+still runs, from source, where the compiled files do not fit."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT / "scripts"))
+from build_pyz import build  # noqa: E402
+
+sys.path.pop(0)
+
+
+@pytest.fixture(scope="module")
+def pyz(tmp_path_factory) -> Path:
+    return build(tmp_path_factory.mktemp("pyz") / "runbook.pyz")
+
+
+def run_verbose(pyz: Path) -> tuple[str, str]:
+    """`--version` with zipimport saying which files it tries (-vv)."""
+    out = subprocess.run([sys.executable, "-vv", str(pyz), "--version"], capture_output=True,
+                         text=True, timeout=60, cwd="/")
+    assert out.returncode == 0, out.stderr[-2000:]
+    return out.stdout.strip(), out.stderr
+
+
+def rewritten(pyz: Path, dest: Path, change) -> Path:
+    """A copy of the zip application with each member passed through change(name, data)."""
+    head, _, _ = pyz.read_bytes().partition(b"PK")
+    tmp = dest.with_suffix(".zip")
+    with zipfile.ZipFile(pyz) as src, zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as out:
+        for name in src.namelist():
+            out.writestr(name, change(name, src.read(name)))
+    dest.write_bytes(head + tmp.read_bytes())
+    return dest
+
+
+def test_every_module_ships_compiled_beside_its_source(pyz):
+    names = set(zipfile.ZipFile(pyz).namelist())
+    sources = {n for n in names if n.startswith("runbook/") and n.endswith(".py")}
+    assert "runbook/cli.py" in sources
+    assert {n for n in names if n.endswith(".pyc")} == {s + "c" for s in sources}
+
+
+def test_the_cli_runs_from_its_compiled_modules(pyz):
+    version, tried = run_verbose(pyz)
+    assert version == "runbook, version 0.1.0"
+    assert f"{pyz}/runbook/cli.pyc\n" in tried
+    assert f"trying {pyz}/runbook/cli.py\n" not in tried, "cli.py was compiled again"
+
+
+def test_a_python_of_another_version_compiles_the_sources(pyz, tmp_path):
+    # Another Python's magic number: zipimport must skip the compiled file.
+    foreign = rewritten(pyz, tmp_path / "foreign.pyz",
+                        lambda n, d: b"\x00\x00" + d[2:] if n.endswith(".pyc") else d)
+    version, tried = run_verbose(foreign)
+    assert version == "runbook, version 0.1.0"
+    assert f"trying {foreign}/runbook/cli.py\n" in tried
+
+
+def test_an_edited_source_wins_over_its_compiled_file(pyz, tmp_path):
+    def edit(name: str, data: bytes) -> bytes:
+        if name == "runbook/__init__.py":
+            return data.replace(b'__version__ = "0.1.0"', b'__version__ = "9.9.9"')
+        return data
+
+    version, _ = run_verbose(rewritten(pyz, tmp_path / "edited.pyz", edit))
+    assert version == "runbook, version 9.9.9"
