@@ -134,7 +134,9 @@ build_influxd() {
     go build -o "$mod/pkg-config" github.com/influxdata/pkg-config
     # flux pins an older Rust in rust-toolchain.toml that rustup cannot
     # download here; stable works once lints are capped at warnings.
-    PKG_CONFIG=$mod/pkg-config RUSTUP_TOOLCHAIN=stable RUSTFLAGS=--cap-lints=warn \
+    # CGO_CFLAGS: cgo's default "-O2 -g" without -g, whose debug info -s -w drops
+    # again at the link: gcc compiles sqlite (go-sqlite3) in 27 s instead of 36 s.
+    PKG_CONFIG=$mod/pkg-config RUSTUP_TOOLCHAIN=stable RUSTFLAGS=--cap-lints=warn CGO_CFLAGS=-O2 \
       CGO_ENABLED=1 go build -v -o influxd.new \
       -tags sqlite_foreign_keys,sqlite_json \
       -ldflags "$release_ldflags -X main.version=${INFLUXD_VERSION#v} -X main.commit=upstream-$INFLUXD_VERSION -X main.date=pinned" \
