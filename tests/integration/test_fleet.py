@@ -12,7 +12,9 @@ community.docker.docker instead of SSH).
 
 from __future__ import annotations
 
+import fcntl
 import os
+import re
 import subprocess
 import sys
 import time
@@ -28,6 +30,7 @@ pytestmark = pytest.mark.server
 
 ROOT = Path(__file__).resolve().parents[2]
 PAGE = ROOT / "docs" / "fleet.md"
+CACHE = Path(os.environ.get("RUNBOOK_CACHE", Path.home() / ".cache" / "influx-tls-runbook"))
 TIMINGS: dict[str, float] = {}
 
 
@@ -60,16 +63,17 @@ def page_blocks() -> list[str]:
     return blocks
 
 
-def page_block(fleet: Fleet, needle: str, nth: int = 0) -> PlaybookRun:
+def page_block(fleet: Fleet, needle: str, nth: int = 0, home: Path | None = None) -> PlaybookRun:
     """Run the page block that is `needle` (or else contains it; the nth such
-    block), from ansible/, as a reader would, against the test fleet's inventory."""
+    block), from ansible/, as a reader would, against the test fleet's inventory,
+    with `home` (default: the fleet's work folder) as HOME."""
     blocks = page_blocks()
     found = [b for b in blocks if b.strip() == needle] or [b for b in blocks if needle in b]
     code = found[nth]
     env = {**os.environ,
            "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}",
            "ANSIBLE_INVENTORY": str(fleet.inventory_dir), "ANSIBLE_NOCOLOR": "1",
-           "HOME": str(fleet.work)}
+           "HOME": str(home or fleet.work)}
     started = time.monotonic()
     proc = subprocess.run(["bash", "-euo", "pipefail", "-c", code], cwd=ANSIBLE, env=env,
                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
@@ -104,7 +108,21 @@ def test_missing_ca_file_fails_early_and_changes_nothing(fleet):
 
 
 def test_page_installs_ansible_and_makes_the_ca(fleet):
-    page_block(fleet, "pip install")
+    # The page's install block makes ~/ansible-venv. Installing Ansible into a
+    # new one takes about 100 s, so HOME for that block is a folder in the
+    # build cache, kept between runs (the block finds Ansible installed), and
+    # locked against a second run beside this one.
+    home = CACHE / "fleet-controller-home"
+    home.mkdir(parents=True, exist_ok=True)
+    with (CACHE / "fleet-controller-home.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        page_block(fleet, "pip install", home=home)
+    installed = subprocess.run(
+        [str(home / "ansible-venv/bin/python"), "-c",
+         "import importlib.metadata as m; print(m.version('ansible'))"],
+        capture_output=True, text=True, timeout=60)
+    pinned = re.search(r"ansible==([0-9.]+)", next(b for b in page_blocks() if "pip install" in b))
+    assert pinned and installed.stdout.strip() == pinned[1], installed.stderr
     run = page_block(fleet, "ansible-playbook ca.yml")
     ca = x509.load_pem_x509_certificate(fleet.ca_cert().read_bytes())
     assert ca.extensions.get_extension_for_class(x509.BasicConstraints).value.ca
