@@ -151,6 +151,7 @@ class HostCollector:
         rel = file_path.relative_to(parent.config.rootpath).as_posix()
         return JourneyRun.from_parent(parent, path=file_path, host=self.kind,
                                       section=spec["section"],
+                                      start_with=spec.get("start_with", []),
                                       name=f"{file_path.name}[{self.kind.name}]",
                                       nodeid=f"{rel}[{self.kind.name}]")
 
@@ -436,13 +437,16 @@ class JourneyRun(RunbookPage):
     reader follows the site: hidden set-up blocks are off (a reader has none),
     hidden checks still run. Ids: `tests/journey.yml[package]::configure.md::line N`."""
 
-    def __init__(self, *, section: str, **kwargs) -> None:
+    def __init__(self, *, section: str, start_with: list[str], **kwargs) -> None:
         super().__init__(**kwargs)
         self.section = section
+        self.start_with = start_with
 
     def collect(self):
         try:
-            pages = page_blocks.journey_pages(self.config.rootpath / "mkdocs.yml", self.section)
+            # The pages a reader meets before the section (nav order), then the section.
+            pages = [self.config.rootpath / "docs" / name for name in self.start_with]
+            pages += page_blocks.journey_pages(self.config.rootpath / "mkdocs.yml", self.section)
             plans = [(page, page_blocks.page_plan(page)) for page in pages]
         except page_blocks.PageError as e:
             raise pytest.UsageError(f"docs harness: journey: {e}") from None
