@@ -121,6 +121,39 @@ def page_meta(text: str) -> dict:
     return (yaml.safe_load(match.group(1)) or {}) if match else {}
 
 
+def nav_files(mkdocs_yml: Path) -> list[str]:
+    """Every page file of the nav, in nav order (sections flattened)."""
+    out: list[str] = []
+
+    def walk(entries) -> None:
+        for entry in entries:
+            value = list(entry.values())[0] if isinstance(entry, dict) else entry
+            if isinstance(value, list):
+                walk(value)
+            else:
+                out.append(value)
+
+    walk(yaml.safe_load(mkdocs_yml.read_text(encoding="utf-8"))["nav"])
+    return out
+
+
+def journey_start(mkdocs_yml: Path, start_with: list[str], section: str) -> list[Path]:
+    """The pages read before `section`: each must be in the nav, in nav
+    order, before the section's first page (the journey follows the nav)."""
+    order = nav_files(mkdocs_yml)
+    first = journey_pages(mkdocs_yml, section)
+    limit = order.index(first[0].name) if first else len(order)
+    at = []
+    for name in start_with:
+        if name not in order:
+            raise PageError(f"start_with: {name} is not in mkdocs.yml's nav")
+        at.append(order.index(name))
+    if at != sorted(at) or any(i >= limit for i in at):
+        raise PageError(f"start_with: {start_with} must follow the nav's order and come "
+                        f"before the section {section!r}")
+    return [mkdocs_yml.parent / "docs" / name for name in start_with]
+
+
 def journey_pages(mkdocs_yml: Path, section: str) -> list[Path]:
     """The pages of one nav section, in nav order, that have runnable blocks
     and do not opt out with `journey: false` in their front matter."""

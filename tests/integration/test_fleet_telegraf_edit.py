@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
 
 import pytest
@@ -116,3 +117,16 @@ def test_the_output_as_the_last_section_is_edited_too(conf, tmp_path):
     text = conf.read_text()
     assert text.endswith(f'urls = ["{HTTPS}"]\n  tls_ca = "{CA}"\n  token = "${{INFLUX_TOKEN}}"\n'
                          '  organization = "runbook"\n  bucket = "telegraf"\n')
+
+
+def test_a_multi_line_urls_array_under_an_indented_header_stays_valid_toml(conf, tmp_path):
+    multi_line = '  urls = [\n    "http://127.0.0.1:8086",\n  ]  # the local server\n'
+    conf.write_text(CONF.replace('  urls = ["http://127.0.0.1:8086"]\n', multi_line)
+                    .replace("[[outputs.influxdb_v2]]", "  [[outputs.influxdb_v2]]"))
+    run_tasks(conf, tmp_path)
+    data = tomllib.loads(conf.read_text())
+    assert data["outputs"]["influxdb_v2"][0]["urls"] == [HTTPS]
+    assert data["outputs"]["influxdb_v2"][0]["tls_ca"] == CA
+    assert data["inputs"]["prometheus"][0] == {"urls": ["http://localhost:9100/metrics"],
+                                               "tls_ca": "/etc/prometheus/ca.pem"}
+    assert run_tasks(conf, tmp_path) == [False, False, False]

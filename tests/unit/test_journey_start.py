@@ -1,0 +1,26 @@
+"""The journey's `start_with` pages (tests/journey.yml) follow the nav: a
+reader meets them, in that order, before the journey's section."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.page_blocks import PageError, journey_start
+
+MKDOCS = Path(__file__).resolve().parents[2] / "mkdocs.yml"
+
+
+def test_the_smoke_test_comes_before_the_guide():
+    assert journey_start(MKDOCS, ["smoke.md"], "Guide") == [MKDOCS.parent / "docs" / "smoke.md"]
+
+
+@pytest.mark.parametrize("start_with, says", [
+    (["nope.md"], "nope.md is not in mkdocs.yml's nav"),
+    (["troubleshoot.md"], "before the section 'Guide'"),
+    (["smoke.md", "index.md"], "must follow the nav's order"),
+])
+def test_a_page_out_of_nav_order_stops_the_run_with_its_name(start_with, says):
+    with pytest.raises(PageError, match=says):
+        journey_start(MKDOCS, start_with, "Guide")
