@@ -13,6 +13,7 @@ community.docker.docker instead of SSH).
 from __future__ import annotations
 
 import fcntl
+import hashlib
 import os
 import re
 import subprocess
@@ -110,9 +111,11 @@ def test_missing_ca_file_fails_early_and_changes_nothing(fleet):
 def test_page_installs_ansible_and_makes_the_ca(fleet):
     # The page's install block makes ~/ansible-venv. Installing Ansible into a
     # new one takes about 100 s, so HOME for that block is a folder in the
-    # build cache, kept between runs (the block finds Ansible installed), and
-    # locked against a second run beside this one.
-    home = CACHE / "fleet-controller-home"
+    # build cache, kept between runs (the block finds Ansible installed) and
+    # named by the block's text (a changed block installs afresh), locked
+    # against a second run beside this one.
+    block = next(b for b in page_blocks() if "pip install" in b)
+    home = CACHE / f"fleet-controller-home-{hashlib.sha256(block.encode()).hexdigest()[:12]}"
     home.mkdir(parents=True, exist_ok=True)
     with (CACHE / "fleet-controller-home.lock").open("w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
@@ -121,7 +124,7 @@ def test_page_installs_ansible_and_makes_the_ca(fleet):
         [str(home / "ansible-venv/bin/python"), "-c",
          "import importlib.metadata as m; print(m.version('ansible'))"],
         capture_output=True, text=True, timeout=60)
-    pinned = re.search(r"ansible==([0-9.]+)", next(b for b in page_blocks() if "pip install" in b))
+    pinned = re.search(r"ansible==([0-9.]+)", block)
     assert pinned and installed.stdout.strip() == pinned[1], installed.stderr
     run = page_block(fleet, "ansible-playbook ca.yml")
     ca = x509.load_pem_x509_certificate(fleet.ca_cert().read_bytes())
