@@ -17,6 +17,8 @@ CONFIG_MOUNT = "/etc/influxdb2"
 CERT_MOUNT = "/etc/ssl/influxdb"  # where the runbook mounts a server's certificate folder
 PORT = 8086
 IMAGE_ENV = "RUNBOOK_IMAGE"  # names another image to run (the tests set a pinned tag)
+# The build scripts' cache (scripts/build-*.sh: binaries, .debs, image inputs).
+BUILD_CACHE = Path(os.environ.get("RUNBOOK_CACHE", Path.home() / ".cache" / "influx-tls-runbook"))
 
 _VERSIONS_FILE = Path(__file__).resolve().parents[1] / "versions.env"
 

@@ -20,10 +20,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from runbook.image import pinned
+from runbook.image import BUILD_CACHE, pinned
 
 TIMEOUT = 30.0  # seconds per client run; a local handshake takes milliseconds
-BIN_DIR = Path(os.environ.get("RUNBOOK_CACHE", Path.home() / ".cache/influx-tls-runbook")) / "bin"
+BIN_DIR = BUILD_CACHE / "bin"
 CHROMIUM = os.environ.get("RUNBOOK_CHROMIUM", "/usr/bin/chromium")
 
 

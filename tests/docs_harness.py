@@ -444,10 +444,8 @@ class JourneyRun(RunbookPage):
 
     def collect(self):
         try:
-            # The pages a reader meets before the section (nav order), then the section.
-            mkdocs_yml = self.config.rootpath / "mkdocs.yml"
-            pages = page_blocks.journey_start(mkdocs_yml, self.start_with, self.section)
-            pages += page_blocks.journey_pages(mkdocs_yml, self.section)
+            pages = page_blocks.journey(self.config.rootpath / "mkdocs.yml",
+                                        self.start_with, self.section)
             plans = [(page, page_blocks.page_plan(page)) for page in pages]
         except page_blocks.PageError as e:
             raise pytest.UsageError(f"docs harness: journey: {e}") from None

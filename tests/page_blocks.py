@@ -121,28 +121,34 @@ def page_meta(text: str) -> dict:
     return (yaml.safe_load(match.group(1)) or {}) if match else {}
 
 
-def nav_files(mkdocs_yml: Path) -> list[str]:
-    """Every page file of the nav, in nav order (sections flattened)."""
-    out: list[str] = []
+def nav_entries(mkdocs_yml: Path) -> list[tuple[str, str]]:
+    """(title, file) of every page of the nav, in nav order (sections flattened)."""
+    out: list[tuple[str, str]] = []
 
     def walk(entries) -> None:
         for entry in entries:
-            value = list(entry.values())[0] if isinstance(entry, dict) else entry
+            title, value = next(iter(entry.items())) if isinstance(entry, dict) else ("", entry)
             if isinstance(value, list):
                 walk(value)
             else:
-                out.append(value)
+                out.append((title, value))
 
     walk(yaml.safe_load(mkdocs_yml.read_text(encoding="utf-8"))["nav"])
     return out
 
 
-def journey_start(mkdocs_yml: Path, start_with: list[str], section: str) -> list[Path]:
+def journey(mkdocs_yml: Path, start_with: list[str], section: str) -> list[Path]:
+    """The journey's pages: `start_with`, then the section's (journey_pages)."""
+    section_pages = journey_pages(mkdocs_yml, section)
+    return journey_start(mkdocs_yml, start_with, section, section_pages) + section_pages
+
+
+def journey_start(mkdocs_yml: Path, start_with: list[str], section: str,
+                  section_pages: list[Path]) -> list[Path]:
     """The pages read before `section`: each must be in the nav, in nav
     order, before the section's first page (the journey follows the nav)."""
-    order = nav_files(mkdocs_yml)
-    first = journey_pages(mkdocs_yml, section)
-    limit = order.index(first[0].name) if first else len(order)
+    order = [file for _, file in nav_entries(mkdocs_yml)]
+    limit = order.index(section_pages[0].name) if section_pages else len(order)
     at = []
     for name in start_with:
         if name not in order:

@@ -14,7 +14,8 @@ import zipfile
 from pathlib import Path
 
 import pytest
-import yaml
+
+from tests.page_blocks import nav_entries
 
 ROOT = Path(__file__).resolve().parent.parent
 SCREENSHOTS = ROOT / "reports" / "screenshots"
@@ -32,19 +33,7 @@ def mkdocs_build(project: Path, site: Path) -> subprocess.CompletedProcess:
 
 def nav_pages() -> list[tuple[str, str]]:
     """(title, file) for every page in mkdocs.yml's nav, in order."""
-    nav = yaml.safe_load((ROOT / "mkdocs.yml").read_text())
-    out: list[tuple[str, str]] = []
-
-    def walk(items):
-        for item in items:
-            for title, value in item.items():
-                if isinstance(value, list):
-                    walk(value)
-                else:
-                    out.append((title, value))
-
-    walk(nav["nav"])
-    return out
+    return nav_entries(ROOT / "mkdocs.yml")
 
 
 @pytest.fixture(scope="module")

@@ -24,6 +24,7 @@ from pathlib import Path
 import pytest
 from cryptography import x509
 
+from runbook.image import BUILD_CACHE
 from runbook.probe import probe
 from tests.fleet import ANSIBLE, Fleet, PlaybookRun, require_ansible, wait_for
 
@@ -31,7 +32,6 @@ pytestmark = pytest.mark.server
 
 ROOT = Path(__file__).resolve().parents[2]
 PAGE = ROOT / "docs" / "fleet.md"
-CACHE = Path(os.environ.get("RUNBOOK_CACHE", Path.home() / ".cache" / "influx-tls-runbook"))
 TIMINGS: dict[str, float] = {}
 
 
@@ -115,9 +115,9 @@ def test_page_installs_ansible_and_makes_the_ca(fleet):
     # named by the block's text (a changed block installs afresh), locked
     # against a second run beside this one.
     block = next(b for b in page_blocks() if "pip install" in b)
-    home = CACHE / f"fleet-controller-home-{hashlib.sha256(block.encode()).hexdigest()[:12]}"
+    home = BUILD_CACHE / f"fleet-controller-home-{hashlib.sha256(block.encode()).hexdigest()[:12]}"
     home.mkdir(parents=True, exist_ok=True)
-    with (CACHE / "fleet-controller-home.lock").open("w") as lock:
+    with (BUILD_CACHE / "fleet-controller-home.lock").open("w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         page_block(fleet, "pip install", home=home)
     installed = subprocess.run(

@@ -7,13 +7,15 @@ from pathlib import Path
 
 import pytest
 
-from tests.page_blocks import PageError, journey_start
+from tests.page_blocks import PageError, journey_pages, journey_start
 
 MKDOCS = Path(__file__).resolve().parents[2] / "mkdocs.yml"
+GUIDE = journey_pages(MKDOCS, "Guide")
 
 
 def test_the_smoke_test_comes_before_the_guide():
-    assert journey_start(MKDOCS, ["smoke.md"], "Guide") == [MKDOCS.parent / "docs" / "smoke.md"]
+    smoke = MKDOCS.parent / "docs" / "smoke.md"
+    assert journey_start(MKDOCS, ["smoke.md"], "Guide", GUIDE) == [smoke]
 
 
 @pytest.mark.parametrize("start_with, says", [
@@ -23,4 +25,4 @@ def test_the_smoke_test_comes_before_the_guide():
 ])
 def test_a_page_out_of_nav_order_stops_the_run_with_its_name(start_with, says):
     with pytest.raises(PageError, match=says):
-        journey_start(MKDOCS, start_with, "Guide")
+        journey_start(MKDOCS, start_with, "Guide", GUIDE)
