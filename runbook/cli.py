@@ -372,13 +372,20 @@ def probe(url: str, ca_file: str | None, server_name: str | None, ciphers: bool,
 @click.option("--token-env", default="INFLUX_TOKEN", show_default=True)
 @click.option("--lint", "lint_file", type=click.Path(path_type=Path),
               help="Check an existing telegraf.conf instead of writing one.")
+@click.option("--edit", "edit_file", type=click.Path(path_type=Path),
+              help="Switch this telegraf.conf's one [[outputs.influxdb_v2]] to https:// and "
+                   "--ca, in place (a copy of the original is kept beside it).")
 @click.option("--json", "as_json", is_flag=True)
 def telegraf_config(url: str, ca_file: str | None, insecure_skip_verify: bool, org: str,
-                    bucket: str, token_env: str, lint_file: Path | None, as_json: bool) -> None:
-    """Print an [[outputs.influxdb_v2]] section for HTTPS, or --lint a config."""
+                    bucket: str, token_env: str, lint_file: Path | None, edit_file: Path | None,
+                    as_json: bool) -> None:
+    """Print an [[outputs.influxdb_v2]] section for HTTPS, --edit a config in place, or
+    --lint one."""
     from runbook.files import CONFIG_LIMIT, read_input
     from runbook.telegraf import lint_config, render_output
 
+    if edit_file:
+        _edit_telegraf(edit_file, ca_file, insecure_skip_verify, lint_file, as_json)
     if lint_file:
         text = read_input(lint_file, "Telegraf config", limit=CONFIG_LIMIT)
         findings = lint_config(text.decode(errors="replace"), name=str(lint_file))
@@ -389,6 +396,28 @@ def telegraf_config(url: str, ca_file: str | None, insecure_skip_verify: bool, o
                          fix="e.g. --token-env INFLUX_TOKEN")
     click.echo(render_output(url, org=org, bucket=bucket, token_env=token_env, ca_file=ca_file,
                              insecure_skip_verify=insecure_skip_verify), nl=False)
+
+
+def _edit_telegraf(path: Path, ca_file: str | None, insecure_skip_verify: bool,
+                   lint_file: Path | None, as_json: bool) -> NoReturn:
+    from runbook.telegraf_edit import edit_file
+
+    if lint_file or insecure_skip_verify or not ca_file:
+        raise UsageError("--edit needs --ca, and takes neither --lint nor --insecure-skip-verify",
+                         fix="runbook telegraf-config --edit /etc/telegraf/telegraf.conf "
+                             "--ca /etc/ssl/influxdb/ca.crt")
+    done = edit_file(path, ca_file=ca_file)
+    if as_json:
+        click.echo(json.dumps({"file": str(done.path), "changes": done.changes,
+                               "backup": str(done.backup) if done.backup else None}, indent=2))
+    elif not done.changes:
+        click.echo(f"unchanged: {done.path} already writes over https:// and trusts {ca_file}")
+    else:
+        click.echo(f"changed {done.path} (the original is kept as {done.backup}):")
+        for change in done.changes:
+            click.echo(f"  {change}")
+        click.echo(f"Next: restart Telegraf, it reads {done.path} only at start")
+    sys.exit(EXIT_OK)
 
 
 # --- doctor -----------------------------------------------------------------

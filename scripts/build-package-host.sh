@@ -82,7 +82,7 @@ mapfile -t pebble_bins < <("$here/scripts/build-pebble.sh")
 # The systemd stage depends on the base, the Dockerfile and telegraf; the
 # final image also on the .debs (their cache folder is a hash of their inputs)
 # and on this script.
-stage_hash=$(cat <(echo "$base_tag $TELEGRAF_VERSION $PEBBLE_VERSION $CERTBOT_VERSION") "$here/image/package-host/Dockerfile" | sha256sum | cut -c1-12)
+stage_hash=$(cat <(echo "$base_tag $TELEGRAF_VERSION $PEBBLE_VERSION $CERTBOT_VERSION") "$here/image/package-host/Dockerfile" "$here/image/package-host/telegraf.service" | sha256sum | cut -c1-12)
 stage_tag=$name:systemd-$stage_hash
 final_hash=$(cat <(echo "$stage_tag ${debs[*]}") "$here/scripts/build-package-host.sh" | sha256sum | cut -c1-12)
 final_tag=$name:$final_hash
@@ -102,6 +102,7 @@ else
   ctx=$(mktemp -d)
   trap 'rm -rf "$ctx"' EXIT
   cp "$telegraf" "$ctx/telegraf"
+  cp "$here/image/package-host/telegraf.service" "$ctx/"
   cp "${pebble_bins[0]}" "$ctx/pebble"
   cp "${pebble_bins[1]}" "$ctx/pebble-challtestsrv"
   docker build -q --force-rm -f "$here/image/package-host/Dockerfile" --build-arg "BASE=$base_tag" \

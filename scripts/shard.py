@@ -7,8 +7,9 @@
 
 A unit is a test module (tests/**/test_*.py), a docs page (docs/*.md, all
 its hosts: one host per page and install method would split a page's
-container set-up across runners for no gain) or the journey
-(tests/journey.yml). Weights are the seconds in the committed snapshot
+container set-up across runners for no gain), the journey
+(tests/journey.yml) or the live-server journey (tests/live-journey.yml).
+Weights are the seconds in the committed snapshot
 scripts/shard-weights.json, and nothing else: every runner, and every run of
 `make test SHARD=K/N` one after the other, must compute the same plan, or a
 unit could run twice or never. `--snapshot` refreshes the snapshot from what
@@ -35,7 +36,7 @@ MEASURED = ROOT / "reports" / "test-timings.json"
 def units() -> list[str]:
     tests = sorted(p.relative_to(ROOT).as_posix() for p in (ROOT / "tests").rglob("test_*.py"))
     docs = sorted(p.relative_to(ROOT).as_posix() for p in (ROOT / "docs").glob("*.md"))
-    return tests + docs + ["tests/journey.yml"]
+    return tests + docs + ["tests/journey.yml", "tests/live-journey.yml"]
 
 
 def _read(path: Path) -> dict:
@@ -52,6 +53,8 @@ def _unit_seconds(report: dict) -> dict[str, float]:
         found[key.split("[")[0]] += seconds
     for seconds in report.get("journey_s", {}).values():
         found["tests/journey.yml"] += seconds
+    for seconds in report.get("live_journey_s", {}).values():
+        found["tests/live-journey.yml"] += seconds
     for module, seconds in report.get("modules_s", {}).items():
         found[module] += seconds
     return found
@@ -82,7 +85,7 @@ def snapshot() -> Path:
     """Write this checkout's measures (pages, journey, modules) to the snapshot."""
     data = _read(SNAPSHOT)
     measured = _read(MEASURED)  # merged over runs (tests/module_timings.py)
-    for key in ("pages_s", "modules_s", "journey_s"):
+    for key in ("pages_s", "modules_s", "journey_s", "live_journey_s"):
         data[key] = dict(sorted({**data.get(key, {}), **measured.get(key, {})}.items()))
     data["note"] = ("seconds per page[host], journey host and test module, measured by "
                     "make test on 2 cores (4 workers); scripts/shard.py plans shards from it "

@@ -61,6 +61,8 @@ EXTRA_HOSTS = {
 }
 # tests/journey.yml: the guide in nav order on one host per install method.
 JOURNEY_FILE = "journey.yml"
+# tests/live-journey.yml: the guide twice on a reader's live server (tests/live_journey.py).
+LIVE_JOURNEY_FILE = "live-journey.yml"
 # Placeholders an operator replaces; the harness replaces them at collection.
 # The CLI's download address is the site's; in a host it is the same file,
 # built from this checkout (scripts/build_pyz.py) and mounted with it.
@@ -95,6 +97,8 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "timeout(seconds): per-block time limit")
     config.addinivalue_line("markers", "exit_code(n): the block must exit with status n "
                                        "(a command that fails on purpose)")
+    config.addinivalue_line("markers", "new_server: a step the page says to skip on a server "
+                                       "that is already set up (the live journey skips it)")
     # A page's blocks share one host, in order: under xdist they must stay on
     # one worker. `-n 2` alone means `--dist load`, which splits them.
     if getattr(config.option, "dist", "no") == "load":
@@ -133,6 +137,11 @@ class HostCollector:
     def pytest_collect_file(self, file_path: Path, parent: pytest.Collector):
         if file_path.name == JOURNEY_FILE and file_path.parent == parent.config.rootpath / "tests":
             return self._journey(file_path, parent)
+        if (file_path.name == LIVE_JOURNEY_FILE
+                and file_path.parent == parent.config.rootpath / "tests"):
+            from tests.live_journey import collect_live_journey
+
+            return collect_live_journey(self.kind, file_path, parent)
         roots = [parent.config.rootpath / d for d in parent.config.getini("runbook_pages")]
         if file_path.suffix != ".md" or not any(r in file_path.parents for r in roots):
             return None

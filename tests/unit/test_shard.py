@@ -26,6 +26,7 @@ def test_every_unit_lands_in_exactly_one_shard(n):
 def test_the_journey_and_every_page_are_units():
     units = shard.units()
     assert "tests/journey.yml" in units and "docs/configure.md" in units
+    assert "tests/live-journey.yml" in units
     assert "tests/unit/test_shard.py" in units
 
 

@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# After each page of the live journey: is the reader's server still up, and
+# how does it answer? Prints one JSON line, and keeps a copy of the reader's
+# configuration files for the run-1/run-2 comparison.
+#   after-page.sh RUN PAGE
+set -uo pipefail
+run=$1 page=$2
+snap=/var/lib/reader-client/snap/$run/$page
+mkdir -p "$snap"
+for f in /etc/influxdb/config.toml /etc/default/influxdb2 /etc/telegraf/telegraf.conf \
+         /etc/default/telegraf; do
+  [[ -f $f ]] && cp -p "$f" "$snap/$(echo "${f#/}" | tr / _)"
+done
+ls /etc/systemd/system/influxdb.service.d 2>/dev/null | sed 's|^|dropin:|' > "$snap/dropins"
+ps -eo comm= | sort -u > "$snap/processes"
+
+active=$(systemctl is-active influxdb || true)
+bundle=$(mktemp)
+cat /etc/ssl/influxdb/ca.crt /etc/ssl/influxdb/server.crt > "$bundle" 2>/dev/null || true
+scheme=none
+if curl --silent --fail --max-time 5 --cacert "$bundle" -o /dev/null https://localhost:8086/health; then
+  scheme=https-verified
+elif curl --silent --fail --max-time 5 -o /dev/null http://localhost:8086/health; then
+  scheme=http
+fi
+rm -f "$bundle"
+telegraf=$(systemctl is-active telegraf || true)
+printf '{"run": "%s", "page": "%s", "influxd": "%s", "answers": "%s", "telegraf": "%s", "t": %s}\n' \
+  "$run" "$page" "$active" "$scheme" "$telegraf" "$(date +%s.%N)" | tee -a /var/lib/reader-client/pages.jsonl

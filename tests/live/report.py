@@ -1,0 +1,176 @@
+"""The live journey's measures, computed inside the host after the last page.
+
+Stops the reader's client, then prints one JSON object: the seconds in
+which the client could not write (summed, longest, and which page each
+outage began in), points written vs stored, the reader's Telegraf sections
+and whether their data still flows, influxd's state after every page, and
+the reader's configuration files after run 1 against after run 2.
+
+    python3 report.py
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+import os
+import ssl
+import subprocess
+import time
+import tomllib
+import urllib.request
+from pathlib import Path
+
+STATE = Path("/var/lib/reader-client")
+TRUST = ("/etc/ssl/influxdb/ca.crt", "/etc/ssl/influxdb/server.crt")
+
+
+def _context() -> ssl.SSLContext:
+    ctx = ssl.create_default_context()
+    for path in TRUST:
+        if os.path.exists(path):
+            ctx.load_verify_locations(cafile=path)
+    return ctx
+
+
+def _query(flux: str) -> list[list[str]]:
+    token = Path("/root/.influx-token").read_text().strip()
+    req = urllib.request.Request(
+        "https://localhost:8086/api/v2/query?org=runbook", data=flux.encode(), method="POST",
+        headers={"Authorization": f"Token {token}", "Content-Type": "application/vnd.flux",
+                 "Accept": "application/csv"})
+    with urllib.request.urlopen(req, context=_context(), timeout=30) as resp:  # noqa: S310
+        rows = [line.split(",") for line in resp.read().decode().splitlines() if line.strip()]
+    return rows[1:]  # without the header
+
+
+def _count(flux: str) -> int | None:
+    """The count a query returns; None when the server does not answer (the
+    report still says what the client saw, and the check names the gap)."""
+    try:
+        rows = _query(flux)
+    except OSError:
+        return None
+    return int(rows[0][-1]) if rows else 0
+
+
+def outages(attempts: list[dict], pages: list[dict]) -> list[dict]:
+    """Spans from a failed attempt to the next write that succeeded."""
+    spans, start, first_err = [], None, ""
+    for a in attempts:
+        if not a["ok"] and start is None:
+            start, first_err = a["t"], "; ".join(a["err"])
+        elif a["ok"] and start is not None:
+            spans.append({"from": start, "s": round(a["t"] - start, 2), "err": first_err[:160]})
+            start = None
+    if start is not None:
+        spans.append({"from": start, "s": round(attempts[-1]["t"] - start, 2),
+                      "err": first_err[:160], "open": True})
+    for span in spans:  # the page that was running when it began
+        after = [p for p in pages if p["t"] >= span["from"]]
+        span["page"] = f'{after[0]["run"]}/{after[0]["page"]}' if after else "(after the last page)"
+    return spans
+
+
+def config_diff() -> dict[str, list[str]]:
+    """The reader's files after run 1's last page against after run 2's."""
+    snaps = STATE / "snap"
+    last = {}
+    for run in ("run1", "run2"):
+        pages = sorted((snaps / run).iterdir(), key=lambda p: p.stat().st_mtime)
+        last[run] = pages[-1]
+    diffs = {}
+    for f in sorted({p.name for run in last.values() for p in run.iterdir()} - {"processes"}):
+        a = (last["run1"] / f).read_text().splitlines() if (last["run1"] / f).exists() else []
+        b = (last["run2"] / f).read_text().splitlines() if (last["run2"] / f).exists() else []
+        diff = list(difflib.unified_diff(a, b, "run1", "run2", lineterm="", n=0))
+        if diff:
+            diffs[f] = diff
+    procs = [set((last[r] / "processes").read_text().split()) for r in ("run1", "run2")]
+    diffs["new processes"] = sorted(procs[1] - procs[0])
+    return diffs
+
+
+def telegraf_state() -> dict:
+    conf = tomllib.loads(Path("/etc/telegraf/telegraf.conf").read_text())
+    out = conf.get("outputs", {})
+    sections = sorted([f"inputs.{k}" for k in conf.get("inputs", {})]
+                      + [f"outputs.{k}" for k in out])
+    file_out = Path("/var/log/telegraf/metrics.out")
+    size = file_out.stat().st_size
+    cpu_recent = _count('from(bucket: "telegraf") |> range(start: -20s, stop: 1m) '
+                        '|> filter(fn: (r) => r._measurement == "cpu" and r._field == '
+                        '"usage_idle") |> group() |> count()')
+    errors = subprocess.run(["journalctl", "-u", "telegraf", "-o", "cat", "--no-pager"],
+                            capture_output=True, text=True).stdout
+    errors = [line for line in errors.splitlines() if " E! " in line][-5:]
+    return {"sections": sections, "influxdb_v2": out.get("influxdb_v2", []),
+            "last_errors": errors,
+            "file_output_bytes": size, "cpu_points_last_20s": cpu_recent,
+            "backups": sorted(p.name for p in Path("/etc/telegraf").glob("telegraf.conf.*"))}
+
+
+def _serves() -> bool:
+    try:
+        with urllib.request.urlopen("https://localhost:8086/health",
+                                    context=_context(), timeout=1) as resp:
+            return resp.status == 200
+    except OSError:
+        return False
+
+
+def restart_downtime(rounds: int = 5) -> list[float]:
+    """Seconds without a verified HTTPS answer around each `systemctl restart
+    influxdb`, asked every 20 ms (after the client stopped, so that these
+    restarts do not count as its outages)."""
+    samples = []
+    for _ in range(rounds):
+        proc = subprocess.Popen(["systemctl", "restart", "influxdb"])
+        down_since = None
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            now = time.monotonic()
+            up = _serves()
+            if not up and down_since is None:
+                down_since = now
+            if up and down_since is not None and proc.poll() is not None:
+                break
+            time.sleep(0.02)  # the probe's own pace, not a wait for readiness
+        proc.wait(timeout=60)
+        samples.append(round(time.monotonic() - down_since, 3) if down_since else 0.0)
+    return samples
+
+
+def main() -> None:
+    subprocess.run(["systemctl", "stop", "reader-client"], check=True)
+    attempts = [json.loads(line) for line in (STATE / "attempts.jsonl").read_text().splitlines()]
+    pages = [json.loads(line) for line in (STATE / "pages.jsonl").read_text().splitlines()]
+    spans = outages(attempts, pages)
+    written = sum(a["ok"] for a in attempts)
+    stored = _count('from(bucket: "app") |> range(start: 0) |> filter(fn: (r) => '
+                    'r._measurement == "app" and r._field == "seq") |> group() |> count()')
+    history = _count('from(bucket: "app") |> range(start: 0) |> filter(fn: (r) => '
+                     'r._measurement == "history") |> group() |> count()')
+    report = {
+        "attempts": len(attempts),
+        "seconds": round(attempts[-1]["t"] - attempts[0]["t"], 1),
+        "outage_s_total": round(sum(s["s"] for s in spans), 2),
+        "outage_s_longest": max((s["s"] for s in spans), default=0.0),
+        "outages": spans,
+        "written": written,
+        "stored": stored,
+        "history_points": history,
+        "over_https": sum(a["ok"] and a["scheme"] == "https" for a in attempts),
+        "pages": pages,
+        "telegraf": telegraf_state(),
+        "run2_vs_run1": config_diff(),
+        "measured_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+    }
+    samples = restart_downtime()
+    report["restart_downtime_s"] = {"samples": samples,
+                                    "median": sorted(samples)[len(samples) // 2]}
+    print(json.dumps(report))
+
+
+if __name__ == "__main__":
+    main()
