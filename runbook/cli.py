@@ -379,8 +379,7 @@ def probe(url: str, ca_file: str | None, server_name: str | None, ciphers: bool,
 def telegraf_config(url: str, ca_file: str | None, insecure_skip_verify: bool, org: str,
                     bucket: str, token_env: str, lint_file: Path | None, edit_file: Path | None,
                     as_json: bool) -> None:
-    """Print an [[outputs.influxdb_v2]] section for HTTPS, --edit a config in place, or
-    --lint one."""
+    """Print an [[outputs.influxdb_v2]] section for HTTPS, or --edit or --lint a config."""
     from runbook.files import CONFIG_LIMIT, read_input
     from runbook.telegraf import lint_config, render_output
 

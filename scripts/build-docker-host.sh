@@ -98,7 +98,7 @@ if [[ $kind == dataroot ]]; then
       --cap-add SYS_ADMIN --security-opt seccomp=unconfined --security-opt apparmor=unconfined \
       --tmpfs /var/lib/docker:rw,exec,suid,dev,mode=755 \
       -v "$images_tar:/opt/docker-host/images.tar:ro" -v "$store:/out" \
-      -e "DOCKER_HOST_SOURCE_IMAGE=$runbook_tag" \
+      -e "DOCKER_HOST_SOURCE_IMAGE=$runbook_tag" -e "DOCKER_HOST_TELEGRAF_TAG=telegraf:${TELEGRAF_VERSION#v}" \
       "$host_tag" snapshot "/out/$(basename "$dataroot")" >&2
     trap - EXIT
     say "payload: data root snapshot in $(ms_since "$t") ms ($(du -m "$dataroot" | cut -f1) MB)"

@@ -27,6 +27,11 @@ DATA_ROOT = "/var/lib/docker"
 # noexec); dev and suid: image layers keep their device whiteouts and modes.
 DATA_ROOT_TMPFS = "rw,exec,suid,dev,mode=755"
 INNER_TAGS = ("influxdb:2.9.1", "influxdb:2.9")
+# Telegraf's image as a Docker reader pulls it (image/docker-host/start-engine.sh).
+TELEGRAF_TAG = "telegraf:" + next(
+    line.split("=", 1)[1].strip().removeprefix("v")
+    for line in (Path(__file__).resolve().parent.parent / "versions.env").read_text().splitlines()
+    if line.startswith("TELEGRAF_VERSION="))
 POLL_S = 0.1
 READY_LINE = "docker-host: ready"
 ERROR_LINE = "docker-host: ERROR: "
@@ -76,7 +81,8 @@ def run_kwargs() -> dict:
         "mounts": [Mount(f"{PAYLOAD_MOUNT}/{inner_name}", payload, type="bind", read_only=True)],
         "volumes": {},
         "environment": {"DOCKER_HOST_SOURCE_IMAGE": _built["source_image"],
-                        "DOCKER_HOST_TAGS": " ".join(INNER_TAGS)},
+                        "DOCKER_HOST_TAGS": " ".join(INNER_TAGS),
+                        "DOCKER_HOST_TELEGRAF_TAG": TELEGRAF_TAG},
     }
     if cgroup_version() >= 2:
         # The host's own cgroup becomes its namespace's root; start-engine.sh

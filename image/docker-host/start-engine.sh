@@ -22,6 +22,8 @@ DATA=/var/lib/docker
 PAYLOAD=/opt/docker-host
 SOURCE_IMAGE=${DOCKER_HOST_SOURCE_IMAGE:-}           # the runbook image's tag in images.tar
 TAGS=${DOCKER_HOST_TAGS:-influxdb:2.9.1 influxdb:2.9}  # the names the pages print
+# Telegraf's image under the name a reader pulls (telegraf:VERSION), empty: none.
+TELEGRAF_TAG=${DOCKER_HOST_TELEGRAF_TAG:-}
 mode=${1:-run}
 
 t0=$(date +%s%N)
@@ -112,6 +114,15 @@ for tag in $TAGS; do
   docker image inspect "$tag" >/dev/null 2>&1 \
     || fail "image $tag is not in the inner engine ($load_how); fix: rerun scripts/build-docker-host.sh"
 done
+# The runbook image holds the same telegraf binary as Telegraf's official
+# image; this stand-in gives it that image's contract: its command is
+# `telegraf`, which reads /etc/telegraf/telegraf.conf. Metadata only (no
+# layer, no network): built in the snapshot, so a data-root host has it.
+if [[ -n $TELEGRAF_TAG ]] && ! docker image inspect "$TELEGRAF_TAG" >/dev/null 2>&1; then
+  printf 'FROM %s\nENTRYPOINT []\nCMD ["telegraf"]\n' "${TAGS%% *}" \
+    | docker build -q -t "$TELEGRAF_TAG" - >/dev/null \
+    || fail "could not tag Telegraf's image $TELEGRAF_TAG from ${TAGS%% *}; fix: rerun scripts/build-docker-host.sh"
+fi
 
 if [[ $mode == snapshot ]]; then
   out=${2:?snapshot needs an output path}

@@ -77,7 +77,8 @@ def host():
 def test_the_host_is_a_docker_readers_machine(host):
     out = ok(host, "docker images --format '{{.Repository}}:{{.Tag}}' | sort; "
                    "command -v influxd || echo no-influxd; telegraf --version; runbook --help")
-    assert out.splitlines()[:3] == ["influxdb:2.9", "influxdb:2.9.1", "no-influxd"]
+    assert out.splitlines()[:4] == ["influxdb:2.9", "influxdb:2.9.1", "telegraf:1.39.3",
+                                    "no-influxd"]
     assert "Telegraf 1.39.3" in out
     assert "Usage:" in out
 

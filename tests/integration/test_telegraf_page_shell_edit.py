@@ -37,14 +37,16 @@ def telegraf_bin(tmp_path_factory) -> Path:
 
 
 def switch_blocks() -> list[tuple[int, str]]:
-    """The visible bash blocks of the section, up to the runbook box: (line, code)."""
+    """The visible bash blocks of the section, up to the runbook box, as the Linux
+    package tab shows them: (line, code)."""
     text = PAGE.read_text()
     lines = text.splitlines()
     first = lines.index("## Switch the output to HTTPS") + 1
     last = next(n for n, line in enumerate(lines, 1) if line.startswith('??? tip "The same'))
     _, plan = page_plan(PAGE)
     return [(p.block.lineno, p.block.code) for p in plan
-            if first < p.block.lineno < last and not p.hidden and p.block.syntax == "bash"]
+            if first < p.block.lineno < last and not p.hidden and p.block.syntax == "bash"
+            and p.host in (None, "package")]  # the Linux package tab: telegraf on this machine
 
 
 CA = "/etc/ssl/influxdb/ca.crt"

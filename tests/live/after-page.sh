@@ -14,7 +14,19 @@ done
 ls /etc/systemd/system/influxdb.service.d 2>/dev/null | sed 's|^|dropin:|' > "$snap/dropins"
 ps -eo comm= | sort -u > "$snap/processes"
 
-active=$(systemctl is-active influxdb || true)
+state() {  # the package's unit, or the container of that name: "active" when it runs
+  if systemctl cat "$1" >/dev/null 2>&1; then systemctl is-active "$1" || true
+  else
+    s=$(docker inspect -f '{{.State.Status}}' "$1" 2>/dev/null || echo missing)
+    [[ $s == running ]] && echo active || echo "$s"
+  fi
+}
+if command -v docker >/dev/null && ! systemctl cat influxdb >/dev/null 2>&1; then
+  docker inspect -f '{{json .Args}}' influxdb > "$snap/influxdb-container-args" 2>/dev/null || true
+  docker ps -a --format '{{.Names}}' | sort | sed 's|^|container:|' >> "$snap/processes"
+fi
+
+active=$(state influxdb)
 bundle=$(mktemp)
 cat /etc/ssl/influxdb/ca.crt /etc/ssl/influxdb/server.crt > "$bundle" 2>/dev/null || true
 scheme=none
@@ -24,6 +36,6 @@ elif curl --silent --fail --max-time 5 -o /dev/null http://localhost:8086/health
   scheme=http
 fi
 rm -f "$bundle"
-telegraf=$(systemctl is-active telegraf || true)
+telegraf=$(state telegraf)
 printf '{"run": "%s", "page": "%s", "influxd": "%s", "answers": "%s", "telegraf": "%s", "t": %s}\n' \
   "$run" "$page" "$active" "$scheme" "$telegraf" "$(date +%s.%N)" | tee -a /var/lib/reader-client/pages.jsonl

@@ -1,9 +1,11 @@
 """A reader's client: writes one point every 0.5 s to the bucket `app`,
 for as long as it runs, and logs every attempt as a JSON line.
 
-It prefers verified HTTPS: it trusts the files the Guide installs
-(/etc/ssl/influxdb/ca.crt, and the self-signed server.crt before a CA
-exists) and falls back to plain HTTP only while the server still speaks it.
+It prefers verified HTTPS: it trusts the CA the Guide installs
+(/etc/ssl/influxdb/ca.crt) and the self-signed server.crt, as they are at
+each connection, and the certificate it last verified; it falls back to
+plain HTTP only while the server still speaks it. So its outages are the
+server's: not answering, or serving a certificate no client could trust.
 Each point has its own timestamp, so a retry of the same point (HTTPS, then
 HTTP) never stores it twice. SIGTERM ends it cleanly.
 
@@ -28,45 +30,63 @@ TIMEOUT_S = 2.0
 PATH = "/api/v2/write?org=runbook&bucket=app&precision=ns"
 
 
-# Every certificate the client has been given stays trusted, as on a real
-# client that holds a copy: when a page replaces server.crt on disk before
-# restarting influxd, the server still serves the old one for a moment.
-_trusted: dict[str, None] = {}
+# The server certificate the client last verified, as PEM: a client keeps
+# trusting what it has while a page replaces files ahead of a restart.
+_pinned: list[str] = []
 
 
-def _context() -> ssl.SSLContext | None:
+def _contexts() -> list[ssl.SSLContext]:
+    """What the client trusts, in order: the files the Guide installs as they
+    are now (the CA, and the self-signed server.crt; read at each connection,
+    as `curl --cacert` does), then the certificate it last verified. In
+    separate contexts: OpenSSL tries only the first of two self-signed
+    certificates with the same subject, so an old and a new self-signed
+    `localhost` in one store fail for the newer one."""
+    found = []
+    current = ssl.create_default_context()
+    loaded = False
     for path in TRUST:
         try:
-            text = Path(path).read_text()
-        except OSError:
+            current.load_verify_locations(cafile=path)
+            loaded = True
+        except (OSError, ssl.SSLError):  # absent, or being rewritten: the next attempt
             continue
-        for block in text.split("-----END CERTIFICATE-----")[:-1]:
-            _trusted.setdefault(block.strip() + "\n-----END CERTIFICATE-----\n")
-    if not _trusted:
-        return None
-    ctx = ssl.create_default_context()
-    for pem in _trusted:
-        try:
-            ctx.load_verify_locations(cadata=pem)
-        except ssl.SSLError:
-            continue
-    return ctx
+    if loaded:
+        found.append(current)
+    for pem in _pinned:
+        pinned = ssl.create_default_context()
+        pinned.load_verify_locations(cadata=pem)
+        found.append(pinned)
+    return found
 
 
-def _post(scheme: str, body: bytes, token: str) -> int:
-    if scheme == "https":
-        ctx = _context()
-        if ctx is None:
-            raise ConnectionError("no CA file yet")
-        conn: http.client.HTTPConnection = http.client.HTTPSConnection(
-            "localhost", 8086, timeout=TIMEOUT_S, context=ctx)
-    else:
-        conn = http.client.HTTPConnection("localhost", 8086, timeout=TIMEOUT_S)
+def _request(conn: http.client.HTTPConnection, body: bytes, token: str) -> int:
     try:
         conn.request("POST", PATH, body=body, headers={"Authorization": f"Token {token}"})
+        if isinstance(conn.sock, ssl.SSLSocket):
+            der = conn.sock.getpeercert(binary_form=True)
+            if der:
+                _pinned[:] = [ssl.DER_cert_to_PEM_cert(der)]
         return conn.getresponse().status
     finally:
         conn.close()
+
+
+def _post(scheme: str, body: bytes, token: str) -> int:
+    if scheme == "http":
+        return _request(http.client.HTTPConnection("localhost", 8086, timeout=TIMEOUT_S),
+                        body, token)
+    contexts = _contexts()
+    if not contexts:
+        raise ConnectionError("no CA file yet")
+    for ctx in contexts[:-1]:
+        try:
+            return _request(http.client.HTTPSConnection("localhost", 8086, timeout=TIMEOUT_S,
+                                                        context=ctx), body, token)
+        except ssl.SSLCertVerificationError:
+            continue
+    return _request(http.client.HTTPSConnection("localhost", 8086, timeout=TIMEOUT_S,
+                                                context=contexts[-1]), body, token)
 
 
 def main(log_path: str) -> None:

@@ -5,9 +5,9 @@
 #   - influxd on plain HTTP as the host runs it, onboarded (org runbook,
 #     bucket telegraf, the operator token in /root/.influx-token), with a
 #     bucket `app` holding 100 points;
-#   - the reader's own Telegraf as a service (systemd unit `telegraf`, as
-#     InfluxData's package installs it: user telegraf, /etc/default/telegraf
-#     for the token) with a config that has inputs and outputs of its own:
+#   - the reader's own Telegraf as a service (package host: the systemd unit
+#     `telegraf` as InfluxData's package installs it; Docker host: the
+#     container `telegraf`) with a config that has inputs and outputs of its own:
 #     inputs.cpu, outputs.file, and outputs.influxdb_v2 over http://, with a
 #     token that may only write to its bucket (in /etc/default/telegraf);
 #   - a client (reader-client.py, unit reader-client) that writes a point
@@ -16,13 +16,24 @@
 set -euo pipefail
 here=/opt/runbook/tests/live
 
-if ! systemctl cat influxdb >/dev/null 2>&1; then
-  echo "reader-server.sh: only the package host is a live server so far" >&2; exit 2
-fi
+if systemctl cat influxdb >/dev/null 2>&1; then host=package
+elif command -v docker >/dev/null && ! command -v influxd >/dev/null; then host=docker
+else echo "reader-server.sh: the binary host is not a live server yet" >&2; exit 2; fi
 
-systemctl enable --now influxdb >/dev/null 2>&1
-# Plain HTTP, as after installation: ask until it answers (the start script
-# already waited for /ready; this is the bound if it did not).
+case $host in
+  package) systemctl enable --now influxdb >/dev/null 2>&1 ;;
+  docker)
+    # As configure.md's Docker tab starts it on a new server.
+    docker run -d --name influxdb -p 8086:8086 -v influxdb2-data:/var/lib/influxdb2 \
+      -v influxdb2-config:/etc/influxdb2 influxdb:2.9.1 >/dev/null
+    # The influx CLI of the image, on the host's network (docker exec does
+    # not work in this nested engine: setns is refused).
+    influx() {
+      docker run --rm --network host -e INFLUX_HOST -e INFLUX_TOKEN influxdb:2.9.1 influx "$@"
+    } ;;
+esac
+# Plain HTTP, as after installation: ask until it answers (docker's port
+# proxy accepts before influxd listens, hence --retry-all-errors).
 curl --silent --fail --retry 100 --retry-delay 0 --retry-max-time 30 --retry-all-errors \
   -o /dev/null http://localhost:8086/health
 
@@ -46,9 +57,10 @@ for i in $(seq 1 100); do echo "history,host=a value=$i $((1700000000 + i))"; do
   | curl -sf "http://localhost:8086/api/v2/write?org=runbook&bucket=app&precision=s" \
       -H "Authorization: Token $(cat /root/.influx-token)" --data-binary @-
 
-# The reader's Telegraf: the package's unit (in the host image), its token
-# in the package's environment file, and a configuration of the reader's own.
-systemctl cat telegraf >/dev/null
+# The reader's Telegraf: the package's unit (in the host image) or the
+# container `telegraf`, its token in /etc/default/telegraf, and a
+# configuration of the reader's own.
+mkdir -p /etc/telegraf /var/log/telegraf
 (umask 077; echo "INFLUX_TOKEN=$(write_token "$telegraf_bucket" reader-telegraf)" \
   > /etc/default/telegraf; chmod 600 /etc/default/telegraf)
 cat > /etc/telegraf/telegraf.conf <<'CONF'
@@ -73,11 +85,20 @@ cat > /etc/telegraf/telegraf.conf <<'CONF'
   organization = "runbook"
   bucket = "telegraf"
 CONF
-systemctl daemon-reload
-systemctl enable --now telegraf >/dev/null 2>&1
-
-# The reader's client, writing all the time.
 mkdir -p /var/lib/reader-client
-systemd-run --quiet --unit reader-client --property=Restart=no \
-  python3 "$here/reader-client.py" /var/lib/reader-client/attempts.jsonl
+case $host in
+  package)
+    systemctl enable --now telegraf >/dev/null 2>&1
+    # The reader's client, writing all the time.
+    systemd-run --quiet --unit reader-client --property=Restart=no \
+      python3 "$here/reader-client.py" /var/lib/reader-client/attempts.jsonl ;;
+  docker)
+    docker run -d --name telegraf --restart unless-stopped --network host \
+      -v /etc/telegraf:/etc/telegraf:ro -v /etc/ssl/influxdb:/etc/ssl/influxdb:ro \
+      -v /var/log/telegraf:/var/log/telegraf --env-file /etc/default/telegraf \
+      telegraf:1.39.3 >/dev/null
+    setsid python3 "$here/reader-client.py" /var/lib/reader-client/attempts.jsonl \
+      </dev/null >/dev/null 2>&1 &
+    echo $! > /var/lib/reader-client/pid ;;
+esac
 echo "reader's server ready: influxd on http, telegraf and reader-client running"

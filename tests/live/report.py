@@ -14,6 +14,8 @@ from __future__ import annotations
 import difflib
 import json
 import os
+import shutil
+import signal
 import ssl
 import subprocess
 import time
@@ -22,6 +24,10 @@ import urllib.request
 from pathlib import Path
 
 STATE = Path("/var/lib/reader-client")
+# The package host runs influxd and Telegraf as systemd units, the Docker
+# host as containers (no systemd there).
+SYSTEMD = subprocess.run(["systemctl", "cat", "influxdb"], capture_output=True).returncode == 0 \
+    if shutil.which("systemctl") else False
 TRUST = ("/etc/ssl/influxdb/ca.crt", "/etc/ssl/influxdb/server.crt")
 
 
@@ -69,7 +75,22 @@ def outages(attempts: list[dict], pages: list[dict]) -> list[dict]:
     for span in spans:  # the page that was running when it began
         after = [p for p in pages if p["t"] >= span["from"]]
         span["page"] = f'{after[0]["run"]}/{after[0]["page"]}' if after else "(after the last page)"
+        if span["s"] >= 2:
+            span["journal"] = _journal(span["from"] - 2, span["from"] + span["s"] + 1)
     return spans
+
+
+def _journal(start: float, end: float) -> list[str]:
+    """What systemd and influxd said about the service in a window: why an
+    outage lasted as long as it did."""
+    if not SYSTEMD:
+        return []
+    out = subprocess.run(["journalctl", "-o", "short-unix", "--no-pager", "-u", "influxdb",
+                          "--since", f"@{start:.0f}", "--until", f"@{end:.0f}"],
+                         capture_output=True, text=True).stdout
+    keep = ("Stopping", "Stopped", "Starting", "Started", "Listening", "Error", "unavailable",
+            "Deactivated", "Consumed", 'msg="Stopping', "Open store", "failed")
+    return [line[:200] for line in out.splitlines() if any(k in line for k in keep)][:40]
 
 
 def config_diff() -> dict[str, list[str]]:
@@ -101,8 +122,10 @@ def telegraf_state() -> dict:
     cpu_recent = _count('from(bucket: "telegraf") |> range(start: -20s, stop: 1m) '
                         '|> filter(fn: (r) => r._measurement == "cpu" and r._field == '
                         '"usage_idle") |> group() |> count()')
-    errors = subprocess.run(["journalctl", "-u", "telegraf", "-o", "cat", "--no-pager"],
-                            capture_output=True, text=True).stdout
+    logs = (["journalctl", "-u", "telegraf", "-o", "cat", "--no-pager"] if SYSTEMD
+            else ["docker", "logs", "telegraf"])
+    done = subprocess.run(logs, capture_output=True, text=True)
+    errors = done.stdout + done.stderr
     errors = [line for line in errors.splitlines() if " E! " in line][-5:]
     return {"sections": sections, "influxdb_v2": out.get("influxdb_v2", []),
             "last_errors": errors,
@@ -120,12 +143,13 @@ def _serves() -> bool:
 
 
 def restart_downtime(rounds: int = 5) -> list[float]:
-    """Seconds without a verified HTTPS answer around each `systemctl restart
-    influxdb`, asked every 20 ms (after the client stopped, so that these
-    restarts do not count as its outages)."""
+    """Seconds without a verified HTTPS answer around each restart (`systemctl
+    restart influxdb`, or `docker restart influxdb`), asked every 20 ms;
+    after the client stopped, so these restarts are not its outages."""
     samples = []
     for _ in range(rounds):
-        proc = subprocess.Popen(["systemctl", "restart", "influxdb"])
+        proc = subprocess.Popen(["systemctl", "restart", "influxdb"] if SYSTEMD
+                                else ["docker", "restart", "influxdb"], stdout=subprocess.DEVNULL)
         down_since = None
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
@@ -141,8 +165,29 @@ def restart_downtime(rounds: int = 5) -> list[float]:
     return samples
 
 
+def stop_client() -> None:
+    """Stop the reader's client and wait until it has written its last line."""
+    if SYSTEMD:
+        subprocess.run(["systemctl", "stop", "reader-client"], check=True)
+        return
+    pid = int((STATE / "pid").read_text())
+    os.kill(pid, signal.SIGTERM)
+    deadline = time.monotonic() + 10
+    while Path(f"/proc/{pid}").exists() and not _zombie(pid):
+        if time.monotonic() > deadline:
+            raise SystemExit(f"the reader's client (pid {pid}) did not stop within 10 s")
+        time.sleep(0.05)  # polling the process table, with a deadline
+
+
+def _zombie(pid: int) -> bool:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().split(") ")[1].startswith("Z")
+    except (OSError, IndexError):
+        return True
+
+
 def main() -> None:
-    subprocess.run(["systemctl", "stop", "reader-client"], check=True)
+    stop_client()
     attempts = [json.loads(line) for line in (STATE / "attempts.jsonl").read_text().splitlines()]
     pages = [json.loads(line) for line in (STATE / "pages.jsonl").read_text().splitlines()]
     spans = outages(attempts, pages)
