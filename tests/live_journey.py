@@ -120,7 +120,8 @@ class LiveStep(pytest.Item):
 
 
 class AfterPage(LiveStep):
-    """influxd active, and answering verified HTTPS once the Guide has turned it on."""
+    """influxd active, coming back after a reboot (unit enabled, or a restart
+    policy), and answering verified HTTPS once the Guide has turned it on."""
 
     def runtest(self) -> None:
         result = self.execute()
@@ -137,6 +138,8 @@ class AfterPage(LiveStep):
             problems.append(f"influxd answers {state['answers']}")
         if state["telegraf"] != "active":
             problems.append(f"the reader's Telegraf is {state['telegraf']}")
+        if state["boot"] not in ("enabled", "unless-stopped", "always"):
+            problems.append(f"influxd would not come back after a reboot ({state['boot']})")
         if problems:
             raise BlockFailed(self._failure(", ".join(problems), result))
 
@@ -167,8 +170,13 @@ def check(report: dict, limits: dict) -> list[str]:
             problems.append(f"{key} {report[key]} s > {limits[key]} s ({where})")
     if report["stored"] is None:
         problems.append("influxd did not answer the report's count over verified HTTPS")
-    elif report["written"] != report["stored"]:
-        problems.append(f"points written {report['written']} != stored {report['stored']}")
+    else:
+        if report["lost"]:
+            problems.append(f"points written but not stored: seq {report['lost'][:20]}")
+        unexplained = sorted(set(report["stored_unacknowledged"]) - set(report["maybe"]))
+        if unexplained:
+            problems.append(f"points stored that the client never sent in full: seq "
+                            f"{unexplained[:20]}")
     if report["history_points"] != 100:
         problems.append(f"the reader's 100 older points: {report['history_points']} left")
     kept = set(report["telegraf"]["sections"])
@@ -185,7 +193,9 @@ def check(report: dict, limits: dict) -> list[str]:
 def summary(host: str, r: dict) -> str:
     return (f"live journey [{host}]: {len(r['pages'])} page ends, {r['seconds']} s; client could "
             f"not write for {r['outage_s_total']} s (longest {r['outage_s_longest']} s); points "
-            f"written {r['written']}, stored {r['stored']} ({r['over_https']} over HTTPS); "
+            f"written {r['written']}, stored {r['stored']} ({r['over_https']} over HTTPS, "
+            f"{len(r['stored_unacknowledged'] or [])} stored whose answer was lost, "
+            f"{len(r['lost'] or [])} lost); "
             f"Telegraf sections {', '.join(r['telegraf']['sections'])}; one restart: "
             f"{r['restart_downtime_s']['median']} s without HTTPS (median of "
             f"{len(r['restart_downtime_s']['samples'])})")

@@ -27,6 +27,10 @@ if command -v docker >/dev/null && ! systemctl cat influxdb >/dev/null 2>&1; the
 fi
 
 active=$(state influxdb)
+# Whether influxd comes back after a reboot: the unit enabled, or the
+# container's restart policy.
+if systemctl cat influxdb >/dev/null 2>&1; then boot=$(systemctl is-enabled influxdb || true)
+else boot=$(docker inspect -f '{{.HostConfig.RestartPolicy.Name}}' influxdb 2>/dev/null || echo none); fi
 bundle=$(mktemp)
 cat /etc/ssl/influxdb/ca.crt /etc/ssl/influxdb/server.crt > "$bundle" 2>/dev/null || true
 scheme=none
@@ -37,5 +41,5 @@ elif curl --silent --fail --max-time 5 -o /dev/null http://localhost:8086/health
 fi
 rm -f "$bundle"
 telegraf=$(state telegraf)
-printf '{"run": "%s", "page": "%s", "influxd": "%s", "answers": "%s", "telegraf": "%s", "t": %s}\n' \
-  "$run" "$page" "$active" "$scheme" "$telegraf" "$(date +%s.%N)" | tee -a /var/lib/reader-client/pages.jsonl
+printf '{"run": "%s", "page": "%s", "influxd": "%s", "answers": "%s", "telegraf": "%s", "boot": "%s", "t": %s}\n' \
+  "$run" "$page" "$active" "$scheme" "$telegraf" "$boot" "$(date +%s.%N)" | tee -a /var/lib/reader-client/pages.jsonl

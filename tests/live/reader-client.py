@@ -7,7 +7,9 @@ each connection, and the certificate it last verified; it falls back to
 plain HTTP only while the server still speaks it. So its outages are the
 server's: not answering, or serving a certificate no client could trust.
 Each point has its own timestamp, so a retry of the same point (HTTPS, then
-HTTP) never stores it twice. SIGTERM ends it cleanly.
+HTTP) never stores it twice. A write sent in full whose answer never came
+(influxd stopping) is logged as `maybe`: the server may have stored it.
+SIGTERM ends it cleanly.
 
     python3 reader-client.py LOG
 """
@@ -60,6 +62,11 @@ def _contexts() -> list[ssl.SSLContext]:
     return found
 
 
+class SentNoAnswer(ConnectionError):
+    """The whole request went out, then the connection failed before an
+    answer: the server may have stored the point (it was shutting down)."""
+
+
 def _request(conn: http.client.HTTPConnection, body: bytes, token: str) -> int:
     try:
         conn.request("POST", PATH, body=body, headers={"Authorization": f"Token {token}"})
@@ -67,7 +74,10 @@ def _request(conn: http.client.HTTPConnection, body: bytes, token: str) -> int:
             der = conn.sock.getpeercert(binary_form=True)
             if der:
                 _pinned[:] = [ssl.DER_cert_to_PEM_cert(der)]
-        return conn.getresponse().status
+        try:
+            return conn.getresponse().status
+        except (OSError, http.client.HTTPException) as exc:
+            raise SentNoAnswer(f"{type(exc).__name__}: {exc}") from None
     finally:
         conn.close()
 
@@ -105,12 +115,14 @@ def main(log_path: str) -> None:
             seq += 1
             started = time.time()
             body = f"app,client=reader seq={seq}i {time.time_ns()}".encode()
-            result = {"seq": seq, "t": round(started, 3), "ok": False, "scheme": None, "err": []}
+            result = {"seq": seq, "t": round(started, 3), "ok": False, "scheme": None, "err": [],
+                      "maybe": False}
             for scheme in ("https", "http"):
                 try:
                     status = _post(scheme, body, token)
                 except (OSError, ssl.SSLError, http.client.HTTPException) as exc:
                     result["err"].append(f"{scheme}: {type(exc).__name__}: {exc}"[:200])
+                    result["maybe"] |= isinstance(exc, SentNoAnswer)
                     continue
                 if status == 204:
                     result.update(ok=True, scheme=scheme)

@@ -24,7 +24,8 @@ case $host in
   package) systemctl enable --now influxdb >/dev/null 2>&1 ;;
   docker)
     # As configure.md's Docker tab starts it on a new server.
-    docker run -d --name influxdb -p 8086:8086 -v influxdb2-data:/var/lib/influxdb2 \
+    docker run -d --name influxdb --restart unless-stopped -p 8086:8086 \
+      -v influxdb2-data:/var/lib/influxdb2 \
       -v influxdb2-config:/etc/influxdb2 influxdb:2.9.1 >/dev/null
     # The influx CLI of the image, on the host's network (docker exec does
     # not work in this nested engine: setns is refused).

@@ -50,6 +50,18 @@ def _query(flux: str) -> list[list[str]]:
     return rows[1:]  # without the header
 
 
+def _seqs() -> set[int] | None:
+    """The client's points the server holds, by sequence number; None when
+    the server does not answer."""
+    try:
+        rows = _query('from(bucket: "app") |> range(start: 0) |> filter(fn: (r) => '
+                      'r._measurement == "app" and r._field == "seq") '
+                      '|> keep(columns: ["_value"])')
+    except OSError:
+        return None
+    return {int(r[-1]) for r in rows if r and r[-1].strip().isdigit()}
+
+
 def _count(flux: str) -> int | None:
     """The count a query returns; None when the server does not answer (the
     report still says what the client saw, and the check names the gap)."""
@@ -192,8 +204,10 @@ def main() -> None:
     pages = [json.loads(line) for line in (STATE / "pages.jsonl").read_text().splitlines()]
     spans = outages(attempts, pages)
     written = sum(a["ok"] for a in attempts)
-    stored = _count('from(bucket: "app") |> range(start: 0) |> filter(fn: (r) => '
-                    'r._measurement == "app" and r._field == "seq") |> group() |> count()')
+    stored_seqs = _seqs()
+    stored = None if stored_seqs is None else len(stored_seqs)
+    acked = {a["seq"] for a in attempts if a["ok"]}
+    maybe = {a["seq"] for a in attempts if a.get("maybe") and not a["ok"]}
     history = _count('from(bucket: "app") |> range(start: 0) |> filter(fn: (r) => '
                      'r._measurement == "history") |> group() |> count()')
     report = {
@@ -204,6 +218,11 @@ def main() -> None:
         "outages": spans,
         "written": written,
         "stored": stored,
+        # Acknowledged but not stored: lost. Stored without an acknowledgement
+        # is fine only for a write whose answer never came (`maybe`).
+        "lost": None if stored_seqs is None else sorted(acked - stored_seqs),
+        "stored_unacknowledged": None if stored_seqs is None else sorted(stored_seqs - acked),
+        "maybe": sorted(maybe),
         "history_points": history,
         "over_https": sum(a["ok"] and a["scheme"] == "https" for a in attempts),
         "pages": pages,

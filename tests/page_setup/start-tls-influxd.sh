@@ -41,7 +41,7 @@ case $host in
     systemctl restart influxdb ;;
   docker)
     chown 1000:1000 "$tls/server.key"
-    docker run -d --name influxdb -p 8086:8086 -v "$tls:$tls:ro" \
+    docker run -d --name influxdb --restart unless-stopped -p 8086:8086 -v "$tls:$tls:ro" \
       -v influxdb2-data:/var/lib/influxdb2 influxdb:2.9.1 \
       --tls-cert="$tls/server.crt" --tls-key="$tls/server.key" "$@" >/dev/null ;;
   binary)
