@@ -72,8 +72,9 @@ def test_a_report_within_the_promises_passes():
     ({"run2_vs_run1": {"etc_telegraf_telegraf.conf": ["-a", "+b"], "new processes": []}},
      "run 2 left other files than run 1"),
     ({"run2_vs_run1": {"new processes": ["telegraf"]}}, "run 2 left other files than run 1"),
-], ids=["outage-total", "outage-longest", "points-lost", "stored-unexplained", "server-down", "history-lost",
-        "telegraf-section-lost", "telegraf-silent", "files-differ", "new-process"])
+], ids=["outage-total", "outage-longest", "points-lost", "stored-unexplained", "server-down",
+        "history-lost", "telegraf-section-lost", "telegraf-silent", "files-differ",
+        "new-process"])
 def test_each_broken_promise_is_named(change, says):
     report = copy.deepcopy(GOOD)
     report.update(change)
