@@ -225,11 +225,16 @@ class Timings:
         self.per_host: dict[str, int] = defaultdict(int)
         self.skip_reasons: dict[str, int] = defaultdict(int)
         self.journeys: dict[str, dict] = {}
+        self.live_hosts: set[str] = set()  # live journeys whose report item ran
         # (page, host) -> outcome counts and seconds, for the site's provenance line.
         self.outcomes: dict[tuple[str, str], dict[str, float]] = defaultdict(
             lambda: {"passed": 0, "failed": 0, "skipped": 0, "s": 0.0})
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        live = re.match(rf"^(?:.*/)?{re.escape(LIVE_JOURNEY_FILE)}\[(\w+)\]::report$",
+                        report.nodeid)
+        if live and report.when == "call":
+            self.live_hosts.add(live[1])
         journey = re.match(r"^(?:.*/)?journey\.yml\[(\w+)\]::([^/:]+\.md)::line ", report.nodeid)
         if journey:
             self._journey(journey[1], journey[2], report)
@@ -276,6 +281,11 @@ class Timings:
                 f"journey [{host}]: {len(j['pages'])} pages in nav order, {j['ran']} blocks ran "
                 f"({j['hidden_checks']} hidden checks, {j['failed']} failed), "
                 f"{j['setup_skipped']} hidden set-up blocks off, {j['s']:.1f} s")
+        if self.live_hosts:
+            from tests.live_journey import summaries
+
+            for line in summaries(config.rootpath, self.live_hosts):
+                terminalreporter.write_line(line)
         if not self.outcomes and not self.journeys:
             return
         c = self.counts

@@ -164,10 +164,14 @@ class LiveReport(LiveStep):
 def check(report: dict, limits: dict) -> list[str]:
     """What the live journey promises a reader, as messages for what it broke."""
     problems = []
-    for key in ("outage_s_total", "outage_s_longest"):
-        if key in limits and report[key] > limits[key]:
-            where = ", ".join(f"{o['page']} {o['s']} s" for o in report["outages"] if o["s"] > 1)
-            problems.append(f"{key} {report[key]} s > {limits[key]} s ({where})")
+    where = ", ".join(f"{o['page']} {o['s']} s" for o in report["outages"] if o["s"] > 1)
+    for run, seconds in report["outage_s_by_run"].items():
+        if "outage_s_per_run" in limits and seconds > limits["outage_s_per_run"]:
+            problems.append(f"{run}: the client could not write for {seconds} s > "
+                            f"{limits['outage_s_per_run']} s ({where})")
+    if "outage_s_longest" in limits and report["outage_s_longest"] > limits["outage_s_longest"]:
+        problems.append(f"outage_s_longest {report['outage_s_longest']} s > "
+                        f"{limits['outage_s_longest']} s ({where})")
     if report["stored"] is None:
         problems.append("influxd did not answer the report's count over verified HTTPS")
     else:
@@ -191,14 +195,24 @@ def check(report: dict, limits: dict) -> list[str]:
 
 
 def summary(host: str, r: dict) -> str:
+    by_run = ", ".join(f"{run} {s} s" for run, s in r["outage_s_by_run"].items())
     return (f"live journey [{host}]: {len(r['pages'])} page ends, {r['seconds']} s; client could "
-            f"not write for {r['outage_s_total']} s (longest {r['outage_s_longest']} s); points "
+            f"not write for {by_run} (longest {r['outage_s_longest']} s); points "
             f"written {r['written']}, stored {r['stored']} ({r['over_https']} over HTTPS, "
             f"{len(r['stored_unacknowledged'] or [])} stored whose answer was lost, "
             f"{len(r['lost'] or [])} lost); "
             f"Telegraf sections {', '.join(r['telegraf']['sections'])}; one restart: "
             f"{r['restart_downtime_s']['median']} s without HTTPS (median of "
             f"{len(r['restart_downtime_s']['samples'])})")
+
+
+def summaries(root: Path, hosts: set[str]) -> list[str]:
+    """One summary line per live journey that reported in this run."""
+    try:
+        data = json.loads((root / "reports" / REPORT).read_text())
+    except (OSError, ValueError):
+        return []
+    return [summary(host, data[host]) for host in sorted(hosts) if host in data]
 
 
 def _save(root: Path, host: str, report: dict) -> None:

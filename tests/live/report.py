@@ -214,6 +214,10 @@ def main() -> None:
         "attempts": len(attempts),
         "seconds": round(attempts[-1]["t"] - attempts[0]["t"], 1),
         "outage_s_total": round(sum(s["s"] for s in spans), 2),
+        # The limit is per pass of the Guide: each run's outages summed.
+        "outage_s_by_run": {run: round(sum(s["s"] for s in spans
+                                           if s["page"].startswith(f"{run}/")), 2)
+                            for run in sorted({p["run"] for p in pages})},
         "outage_s_longest": max((s["s"] for s in spans), default=0.0),
         "outages": spans,
         "written": written,
