@@ -405,6 +405,18 @@ class RunbookPage(pytest.File):
             item.add_marker(eval(mark, {"sys": sys, "pytest": pytest}))  # noqa: S307
         return item
 
+    def journey_items(self, page: Path, plan: list[page_blocks.PlannedBlock],
+                      prefix: str = ""):
+        """A page's blocks for this host, as a reader meets them in a journey:
+        hidden set-up off (a reader has none), hidden checks on."""
+        for planned in plan:
+            if planned.host not in (None, self.host.name):
+                continue
+            item = self._item(planned, page, f"{prefix}{page.name}::line {planned.block.lineno}")
+            if page_blocks.is_setup(planned):
+                item.add_marker(pytest.mark.skip(reason=JOURNEY_SETUP_OFF))
+            yield item
+
     def setup(self) -> None:
         image = host_image(self.host)
         impl = self.host.impl()
@@ -469,15 +481,8 @@ class JourneyRun(RunbookPage):
         except page_blocks.PageError as e:
             raise pytest.UsageError(f"docs harness: journey: {e}") from None
         for page, (declared, plan) in plans:
-            if self.host.name not in declared:
-                continue
-            for planned in plan:
-                if planned.host not in (None, self.host.name):
-                    continue
-                item = self._item(planned, page, f"{page.name}::line {planned.block.lineno}")
-                if page_blocks.is_setup(planned):
-                    item.add_marker(pytest.mark.skip(reason=JOURNEY_SETUP_OFF))
-                yield item
+            if self.host.name in declared:
+                yield from self.journey_items(page, plan)
 
 
 JOURNEY_SETUP_OFF = "journey: hidden set-up is off (a reader has none)"

@@ -26,7 +26,6 @@ import yaml
 
 from tests import page_blocks
 from tests.docs_harness import (
-    JOURNEY_SETUP_OFF,
     BlockFailed,
     BlockResult,
     RunbookPage,
@@ -69,14 +68,9 @@ class LiveJourneyRun(RunbookPage):
             for page, (declared, plan) in plans:
                 if self.host.name not in declared:
                     continue
-                for planned in plan:
-                    if planned.host not in (None, self.host.name):
-                        continue
-                    item = self._item(planned, page,
-                                      f"run{run}/{page.name}::line {planned.block.lineno}")
-                    if page_blocks.is_setup(planned):
-                        item.add_marker(pytest.mark.skip(reason=JOURNEY_SETUP_OFF))
-                    elif item.get_closest_marker("new_server"):
+                for item in self.journey_items(page, plan, prefix=f"run{run}/"):
+                    if item.get_closest_marker("new_server") and not item.get_closest_marker(
+                            "skip"):
                         item.add_marker(pytest.mark.skip(reason=NEW_SERVER_SKIP))
                     yield item
                 yield AfterPage.from_parent(self, name=f"run{run}/{page.name}::after",
