@@ -30,10 +30,13 @@ END = "--runbook-exec-end--"
 # `"$@"` is the command with its arguments as given; its status is written
 # once it ends, then its output is printed, then an end line on each stream
 # (the engine copies the two streams apart: one whole says nothing of the other).
+# Each end line carries the byte count of what came before it: a stream can
+# also lose its first frames and keep its last (seen: status 0, no output).
 WRAPPER = ('d=$1; shift; mkdir -p "$d" || exit 125; '
            '"$@" >"$d/out" {stderr}; echo $? >"$d/rc"; '
            'cat "$d/out"; {cat_err}read rc <"$d/rc"; '
-           'printf "\\n%s %s\\n" {end} "$rc"; printf "\\n%s\\n" {end} >&2')
+           'printf "\\n%s %s %s\\n" {end} "$rc" "$(wc -c <"$d/out")"; '
+           'printf "\\n%s %s\\n" {end} "{err_bytes}" >&2')
 
 
 @dataclass
@@ -58,20 +61,37 @@ def run_in(container, cmd: list[str], *, merge_stderr: bool = False,
     api = container.client.api
     here = folder or f"{FOLDER}/{uuid.uuid4().hex}"
     script = WRAPPER.format(stderr='2>&1' if merge_stderr else '2>"$d/err"',
-                            cat_err='' if merge_stderr else 'cat "$d/err" >&2; ', end=END)
+                            cat_err='' if merge_stderr else 'cat "$d/err" >&2; ', end=END,
+                            err_bytes='0' if merge_stderr else '$(wc -c <"$d/err")')
     exec_id = api.exec_create(container.id, ["sh", "-c", script, "sh", here, *cmd],
                               workdir=workdir, environment=environment, user=user)["Id"]
     out, err = api.exec_start(exec_id, demux=True)
-    stdout, stderr = (out or b"").decode(errors="replace"), (err or b"").decode(errors="replace")
-    body, sep, tail = stdout.rpartition(f"\n{END} ")
-    if sep and tail.endswith("\n") and tail[:-1].isdigit() and stderr.endswith(f"\n{END}\n"):
-        return Ran(int(tail[:-1]), body, stderr[:-len(END) - 2])
-    # The stream lost an end line (and maybe more). It can also end before
+    whole = whole_streams(out or b"", err or b"")
+    if whole is not None:
+        return whole
+    out_text = (out or b"").decode(errors="replace")
+    err_text = (err or b"").decode(errors="replace")
+    # The stream lost an end line or some output. It can also end before
     # the process does: wait for the engine to say the process ended.
     state = poll_until(lambda: (s := api.exec_inspect(exec_id)) and not s["Running"] and s,
                        what=f"the end of {cmd[:3]!r} in {container.name}", timeout=30,
                        interval=0.02)
-    return read_back(container, here, Ran(state["ExitCode"], stdout, stderr))
+    return read_back(container, here, Ran(state["ExitCode"], out_text, err_text))
+
+
+def whole_streams(out: bytes, err: bytes) -> Ran | None:
+    """The result when both streams end with their end line and hold as
+    many bytes as the end line says; None when anything is missing."""
+    body, sep, tail = out.rpartition(f"\n{END} ".encode())
+    fields = tail.split()
+    if not (sep and tail.endswith(b"\n") and len(fields) == 2
+            and all(f.isdigit() for f in fields) and len(body) == int(fields[1])):
+        return None
+    err_body, sep, err_tail = err.rpartition(f"\n{END} ".encode())
+    if not (sep and err_tail.endswith(b"\n") and err_tail.strip().isdigit()
+            and len(err_body) == int(err_tail)):
+        return None
+    return Ran(int(fields[0]), body.decode(errors="replace"), err_body.decode(errors="replace"))
 
 
 def shell(container, script: str, *, strict: bool = False,
