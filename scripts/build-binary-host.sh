@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Build (or reuse) the binary host: the runbook image plus Debian's certbot and
-# Pebble for the ACME page (image/binary-host/Dockerfile). Prints the image
+# Build (or reuse) the binary host: the runbook image with systemd as PID 1,
+# Telegraf's tarball unit, Debian's certbot and Pebble for the ACME page (image/binary-host/Dockerfile). Prints the image
 # tag on stdout; progress goes to stderr.
 set -Eeuo pipefail  # -E: the ERR trap below fires in functions too
 
@@ -18,7 +18,9 @@ mkdir -p "$cache"
 exec 9>"$cache/build-binary-host.lock"
 flock 9
 
-hash=$(cat "$here/image/binary-host/Dockerfile" \
+# The telegraf unit is the package host's copy: the package and the tarball ship the same file.
+unit=$here/image/package-host/telegraf.service
+hash=$(cat "$here/image/binary-host/Dockerfile" "$unit" \
   <(echo "$runbook_tag $PEBBLE_VERSION $CERTBOT_VERSION") | sha256sum | cut -c1-12)
 tag="$IMAGE_NAME-binary-host:$hash"
 
@@ -32,6 +34,7 @@ else
   trap 'rm -rf "$ctx"' EXIT
   cp "${pebble_bins[0]}" "$ctx/pebble"
   cp "${pebble_bins[1]}" "$ctx/pebble-challtestsrv"
+  cp "$unit" "$ctx/telegraf.service"
   say "image: docker build $tag on $runbook_tag (apt-get install certbot=$CERTBOT_VERSION)"
   docker build -q --force-rm -f "$here/image/binary-host/Dockerfile" --build-arg "RUNBOOK_IMAGE=$runbook_tag" \
     --build-arg "CERTBOT_VERSION=$CERTBOT_VERSION" -t "$tag" "$ctx" >/dev/null 2>"$ctx/build.log" \

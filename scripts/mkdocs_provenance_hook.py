@@ -56,7 +56,7 @@ def provenance_line(page_path: Path, key: str, report: dict | None) -> str | Non
     runs = report.get("pages", {}).get(key, {})
     passed, missing, dates, took = [], [], [], []
     for host in declared:
-        want = sum(1 for p in plan if p.host in (None, host))
+        want = sum(1 for p in plan if p.runs_on(host))
         got = runs.get(host)
         if got and got["failed"] == 0 and got["passed"] + got["skipped"] == want:
             passed.append(host)

@@ -390,7 +390,7 @@ class RunbookPage(pytest.File):
         except page_blocks.PageError as e:
             raise pytest.UsageError(f"docs harness: {e}") from None
         for planned in plan:
-            if planned.host in (None, self.host.name):
+            if planned.runs_on(self.host.name):
                 yield self._item(planned, self.path, f"line {planned.block.lineno}")
 
     def _item(self, planned: page_blocks.PlannedBlock, page: Path, name: str) -> PageBlock:
@@ -410,7 +410,7 @@ class RunbookPage(pytest.File):
         """A page's blocks for this host, as a reader meets them in a journey:
         hidden set-up off (a reader has none), hidden checks on."""
         for planned in plan:
-            if planned.host not in (None, self.host.name):
+            if not planned.runs_on(self.host.name):
                 continue
             item = self._item(planned, page, f"{prefix}{page.name}::line {planned.block.lineno}")
             if page_blocks.is_setup(planned):

@@ -1,11 +1,14 @@
-"""The binary host: the runbook image (the official image's layout) plus
-certbot and Pebble for the ACME page (scripts/build-binary-host.sh), with
-influxd started by hand as user influxdb. Interface: see tests/hosts.py."""
+"""The binary host: the runbook image (the official image's layout) booted
+with systemd as PID 1, plus Telegraf's tarball unit, certbot and Pebble for
+the ACME page (scripts/build-binary-host.sh). influxd does not run at boot:
+a page starts it by hand, or under the unit configure.md writes
+(influxdb.service). Interface: see tests/hosts.py."""
 
 from __future__ import annotations
 
 import os
 
+from tests import host_package
 from tests.hosts import last_line, run_script
 
 RUNBOOK_IMAGE_ENV = "RUNBOOK_IMAGE"
@@ -29,19 +32,22 @@ def build_image() -> str:
 
 
 def run_kwargs() -> dict:
-    return {
-        "entrypoint": ["sleep", "infinity"],
-        "command": [],
-        "init": True,  # reaps the background influxd/telegraf the pages start
-    }
+    """systemd as PID 1, as on the package host (it also reaps what pages
+    start in the background)."""
+    return host_package.run_kwargs()
 
 
 def wait_ready(container, deadline_s: float = 60) -> float:
-    return 0.0  # nothing runs until the page starts it
+    """Poll until systemd is `running`; influxd is not started at boot."""
+    return host_package.wait_booted(container, deadline_s, influxd=False, host="binary host",
+                                    image_dir="image/binary-host")
 
 
 def log_tail(container, lines: int = 25) -> str:
+    """influxd's log: the unit's journal, and the files of one started by hand."""
     code, out = container.exec_run(
-        ["bash", "-c", f"for f in {LOG_GLOB}; do [ -f $f ] && echo \"== $f\" "
+        ["bash", "-c", f"journalctl -u influxdb -n {lines} --no-pager 2>/dev/null | "
+         "grep -v '^-- No entries --$'; "
+         f"for f in {LOG_GLOB}; do [ -f $f ] && echo \"== $f\" "
          f"&& tail -n {lines} $f; done; true"])
     return out.decode(errors="replace").strip()

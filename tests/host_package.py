@@ -104,6 +104,14 @@ def _boot_reason(container) -> str:
 def wait_ready(container, deadline_s: float = 60) -> float:
     """Poll until systemd is `running`, influxdb.service is active and
     http://localhost:8086/ping answers 204. Returns the seconds waited."""
+    return wait_booted(container, deadline_s, influxd=True, host="package host",
+                       image_dir="image/package-host")
+
+
+def wait_booted(container, deadline_s: float, *, influxd: bool, host: str,
+                image_dir: str) -> float:
+    """Poll until systemd is `running` and, with `influxd`, until the
+    influxdb service answers on plain HTTP. Returns the seconds waited."""
     start = time.monotonic()
     waiting_for = "systemd to reach 'running'"
     last = "no answer yet"
@@ -112,7 +120,7 @@ def wait_ready(container, deadline_s: float = 60) -> float:
         if container.status != "running":
             code = container.attrs["State"]["ExitCode"]
             raise HostNotReady(
-                f"waited for {waiting_for} in the package host: systemd exited (code {code}: "
+                f"waited for {waiting_for} in the {host}: systemd exited (code {code}: "
                 f"{_boot_reason(container)}); it needs a cgroup mount and /run tmpfs. Fix: "
                 f"start it with tests.host_package.run_kwargs() (cgroup v{cgroup_version()} "
                 "here: volume /sys/fs/cgroup, tmpfs /run and /run/lock).")
@@ -122,11 +130,13 @@ def wait_ready(container, deadline_s: float = 60) -> float:
             if state == "degraded":
                 _, failed = _exec(container, "systemctl", "--failed", "--no-legend", "--plain")
                 units = " ".join(ln.split()[0] for ln in failed.splitlines() if ln.split())
-                raise HostNotReady(f"waited for systemd to reach 'running' in the package host: "
+                raise HostNotReady(f"waited for systemd to reach 'running' in the {host}: "
                                    f"it is degraded, failed units: {units}. Fix: see "
                                    "`journalctl -b` there; mask units that cannot run in a "
-                                   "container in image/package-host/Dockerfile.")
+                                   f"container in {image_dir}/Dockerfile.")
             if state == "running":
+                if not influxd:
+                    return time.monotonic() - start
                 waiting_for = "influxdb.service to be active"
         if waiting_for.startswith("influxdb.service"):
             _, state = _exec(container, "systemctl", "is-active", "influxdb")
@@ -145,7 +155,7 @@ def wait_ready(container, deadline_s: float = 60) -> float:
                 return time.monotonic() - start
         if time.monotonic() - start > deadline_s:
             raise HostNotReady(
-                f"waited {deadline_s:.0f}s for {waiting_for} in the package host; last answer: "
+                f"waited {deadline_s:.0f}s for {waiting_for} in the {host}; last answer: "
                 f"{last} ({_boot_reason(container) if 'systemd' in waiting_for else log_tail(container, 1)}). "  # noqa: E501
                 "Fix: `docker logs` and `journalctl -b` in the host show why.")
         time.sleep(POLL_S)

@@ -3,7 +3,8 @@
 A page lists the hosts it supports in its front matter (`hosts: [package,
 docker, binary]`; default: binary). Blocks outside any host tab run on every
 host; a block inside a content tab titled with a host's `tab` runs on that
-host only. Each kind's module provides the same four functions:
+host only (a tab in SHARED_TABS on each host it names). Each kind's module
+provides the same four functions:
 
     build_image() -> str          build or reuse the host's image; its tag
     run_kwargs() -> dict          docker SDK `containers.run` arguments
@@ -63,5 +64,11 @@ HOSTS: dict[str, HostKind] = {
         HostKind("binary", "Binary", "tests.host_binary"),
     )
 }
-TAB_TO_HOST = {h.tab: h.name for h in HOSTS.values()}
+# Tabs whose steps are the same on several hosts: after configure.md, the
+# binary host runs influxd under a systemd unit named like the package's.
+SHARED_TABS: dict[str, frozenset[str]] = {
+    "Linux package or binary": frozenset({"package", "binary"}),
+}
+TAB_TO_HOSTS: dict[str, frozenset[str]] = {
+    **{h.tab: frozenset({h.name}) for h in HOSTS.values()}, **SHARED_TABS}
 DEFAULT_HOSTS = ("binary",)

@@ -14,7 +14,7 @@ from pathlib import Path
 import yaml
 from pytest_codeblocks.main import CodeBlock, extract_from_file
 
-from tests.hosts import DEFAULT_HOSTS, HOSTS, TAB_TO_HOST
+from tests.hosts import DEFAULT_HOSTS, HOSTS, TAB_TO_HOSTS
 
 RUNNABLE = ("python", "sh", "bash")
 TAB_LINE = re.compile(r'^(?P<indent>\s*)=== "(?P<title>[^"]+)"\s*$')
@@ -27,8 +27,11 @@ class PageError(ValueError):
 @dataclass
 class PlannedBlock:
     block: CodeBlock
-    host: str | None  # None: runs on every host the page declares
+    hosts: frozenset[str] | None  # None: runs on every host the page declares
     hidden: bool
+
+    def runs_on(self, host: str) -> bool:
+        return self.hosts is None or host in self.hosts
 
 
 def page_hosts(text: str) -> tuple[str, ...]:
@@ -40,15 +43,15 @@ def page_hosts(text: str) -> tuple[str, ...]:
     return hosts
 
 
-def block_hosts(text: str) -> dict[int, str]:
-    """For each line inside a host's content tab, the host it belongs to.
+def block_hosts(text: str) -> dict[int, frozenset[str]]:
+    """For each line inside a host's content tab, the hosts it belongs to.
 
     A tab (`=== "Docker"`) holds the lines below it that are indented more
     than its marker; blank lines do not end it. Tabs whose title names no
     host (variants such as "Configuration file") are transparent.
     """
-    owner: dict[int, str] = {}
-    stack: list[tuple[int, str]] = []
+    owner: dict[int, frozenset[str]] = {}
+    stack: list[tuple[int, frozenset[str]]] = []
     for n, line in enumerate(text.splitlines(), start=1):
         if not line.strip():
             if stack and stack[-1][1]:
@@ -59,7 +62,7 @@ def block_hosts(text: str) -> dict[int, str]:
             stack.pop()
         tab = TAB_LINE.match(line)
         if tab:
-            host = TAB_TO_HOST.get(tab["title"], stack[-1][1] if stack else "")
+            host = TAB_TO_HOSTS.get(tab["title"], stack[-1][1] if stack else frozenset())
             stack.append((len(tab["indent"]), host))
         elif stack and stack[-1][1]:
             owner[n] = stack[-1][1]
@@ -91,10 +94,11 @@ def page_plan(path: Path) -> tuple[tuple[str, ...], list[PlannedBlock]]:
         if block.syntax not in RUNNABLE:
             continue
         owner = owners.get(block.lineno)
-        if owner and owner not in declared:
+        if owner and not owner <= set(declared):
+            never = sorted(owner - set(declared))
             raise PageError(
-                f"{path.name}:{block.lineno}: a block in the {HOSTS[owner].tab!r} tab, "
-                f"but the page's front matter does not list host {owner!r}: it would never run")
+                f"{path.name}:{block.lineno}: a block in a tab for {sorted(owner)}, "
+                f"but the page's front matter does not list host(s) {never}: it would never run")
         plan.append(PlannedBlock(block, owner, block.lineno in hidden))
     return declared, plan
 
@@ -102,7 +106,7 @@ def page_plan(path: Path) -> tuple[tuple[str, ...], list[PlannedBlock]]:
 def blocks_per_host(path: Path) -> dict[str, int]:
     """How many blocks a full run of the page executes on each declared host."""
     declared, plan = page_plan(path)
-    return {h: sum(1 for p in plan if p.host in (None, h)) for h in declared}
+    return {h: sum(1 for p in plan if p.runs_on(h)) for h in declared}
 
 
 SETUP_PREFIX = "# Hidden set-up"

@@ -113,16 +113,17 @@ def test_interrupted_run_leaves_no_container(tmp_path):
                              "-p", "no:cacheprovider", "slow_block.md"],
                             cwd=tmp_path, env=env, stdout=subprocess.PIPE, text=True,
                             preexec_fn=sigint_as_in_a_terminal)
-    # Wait for Docker's start event of the page's container (60 s at most).
+    # Wait for Docker's exec_start event of the block itself (60 s at most),
+    # not the container's start: a systemd host still boots after that.
     events = subprocess.Popen(["timeout", "60", "docker", "events",
                                "--filter", f"label={LABEL}={session}",
-                               "--filter", "event=start", "--format", "{{.ID}}"],
+                               "--filter", "event=exec_start", "--format", "{{.Action}}"],
                               stdout=subprocess.PIPE, text=True)
     try:
-        started = events.stdout.readline().strip()
+        started = next((line for line in events.stdout if "tail -f /dev/null" in line), "")
     finally:
         events.kill()
-    assert started, "the page's container never started"
+    assert started, "the page's block never started"
     proc.send_signal(signal.SIGINT)
     out, _ = proc.communicate(timeout=60)
     assert "KeyboardInterrupt" in out

@@ -47,6 +47,12 @@ echo shared
     runuser -u influxdb -- influxd &
     ```
 
+=== "Linux package or binary"
+
+    ```bash
+    systemctl reload-or-restart influxdb, shared by two hosts
+    ```
+
 === "Command-line flags"
 
     ```bash
@@ -84,7 +90,11 @@ def test_an_unknown_host_in_front_matter_is_a_usage_error():
     ("runuser -u influxdb", "binary"),
 ])
 def test_blocks_inside_a_host_tab_belong_to_that_host(needle, host):
-    assert block_hosts(PAGE)[line_of(PAGE, needle)] == host
+    assert block_hosts(PAGE)[line_of(PAGE, needle)] == {host}
+
+
+def test_a_shared_tab_belongs_to_each_host_it_names():
+    assert block_hosts(PAGE)[line_of(PAGE, "shared by two hosts")] == {"package", "binary"}
 
 
 @pytest.mark.parametrize("needle", ["echo shared", "a variant tab names no host", "shared again"])

@@ -5,8 +5,9 @@
 #   - influxd on plain HTTP as the host runs it, onboarded (org runbook,
 #     bucket telegraf, the operator token in /root/.influx-token), with a
 #     bucket `app` holding 100 points;
-#   - the reader's own Telegraf as a service (package host: the systemd unit
-#     `telegraf` as InfluxData's package installs it; Docker host: the
+#   - the reader's own Telegraf as a service (package and binary hosts: the
+#     systemd unit `telegraf` as InfluxData's package or tarball installs it,
+#     and on the binary host influxd under configure.md's unit; Docker host: the
 #     container `telegraf`) with a config that has inputs and outputs of its own:
 #     inputs.cpu, outputs.file, and outputs.influxdb_v2 over http://, with a
 #     token that may only write to its bucket (in /etc/default/telegraf);
@@ -16,12 +17,18 @@
 set -euo pipefail
 here=/opt/runbook/tests/live
 
-if systemctl cat influxdb >/dev/null 2>&1; then host=package
+# The package host has the .deb; the binary host may have a unit of the same name.
+if dpkg-query -W influxdb2 >/dev/null 2>&1; then host=package
 elif command -v docker >/dev/null && ! command -v influxd >/dev/null; then host=docker
-else echo "reader-server.sh: the binary host is not a live server yet" >&2; exit 2; fi
+else host=binary; fi
 
 case $host in
   package) systemctl enable --now influxdb >/dev/null 2>&1 ;;
+  binary)
+    # A reader who followed configure.md's binary tab (or has the same
+    # unit): influxd under influxdb.service, its settings in
+    # /etc/influxdb/config.toml with the official layout's data paths.
+    /opt/runbook/tests/page_setup/binary-unit.sh ;;
   docker)
     # As configure.md's Docker tab starts it on a new server.
     docker run -d --name influxdb --restart unless-stopped -p 8086:8086 \
@@ -88,7 +95,7 @@ cat > /etc/telegraf/telegraf.conf <<'CONF'
 CONF
 mkdir -p /var/lib/reader-client
 case $host in
-  package)
+  package|binary)
     systemctl enable --now telegraf >/dev/null 2>&1
     # The reader's client, writing all the time.
     systemd-run --quiet --unit reader-client --property=Restart=no \

@@ -6,8 +6,9 @@
 # /opt/runbook) and starts influxd the way that host does:
 #   package  the influxdb service (tls-cert/tls-key in /etc/influxdb/config.toml)
 #   docker   the container `influxdb` from influxdb:2.9.1 (certificates mounted)
-#   binary   influxd started by hand as user influxdb
-# Extra arguments are influxd flags (docker and binary hosts only).
+#   binary   the same, under the unit configure.md's binary tab writes
+#            (tests/page_setup/influxdb.service) and its config.toml
+# Extra arguments are influxd flags (Docker host only).
 #
 #   start-tls-influxd.sh [influxd flags...]
 set -euo pipefail
@@ -15,10 +16,11 @@ tls=/etc/ssl/influxdb
 mkdir -p "$tls"
 chmod 755 "$tls"
 
-if systemctl cat influxdb >/dev/null 2>&1; then host=package
+# The package host has the .deb; the binary host may have a unit of the same name.
+if dpkg-query -W influxdb2 >/dev/null 2>&1; then host=package
 elif command -v docker >/dev/null && ! command -v influxd >/dev/null; then host=docker
 else host=binary; fi
-[[ $host == package && $# -gt 0 ]] && { echo "start-tls-influxd.sh: the package host takes no influxd flags" >&2; exit 2; }
+[[ $host != docker && $# -gt 0 ]] && { echo "start-tls-influxd.sh: only the Docker host takes influxd flags" >&2; exit 2; }
 
 # SELF_SIGNED=1: the state configure.md leaves (a self-signed server.crt, no CA).
 trust=$tls/ca.crt
@@ -31,8 +33,11 @@ elif [[ ! -f $tls/server.crt ]]; then
     --san localhost --san 127.0.0.1 >/dev/null
 fi
 
+# The binary host: influxd under the unit configure.md writes (not started yet).
+[[ $host == binary ]] && /opt/runbook/tests/page_setup/binary-unit.sh
+
 case $host in
-  package)
+  package|binary)
     chown influxdb:influxdb "$tls/server.key"
     if ! grep -q '^tls-cert' /etc/influxdb/config.toml; then
       printf 'tls-cert = "%s"\ntls-key = "%s"\n' "$tls/server.crt" "$tls/server.key" \
@@ -44,10 +49,6 @@ case $host in
     docker run -d --name influxdb --restart unless-stopped -p 8086:8086 -v "$tls:$tls:ro" \
       -v influxdb2-data:/var/lib/influxdb2 influxdb:2.9.1 \
       --tls-cert="$tls/server.crt" --tls-key="$tls/server.key" "$@" >/dev/null ;;
-  binary)
-    chown influxdb:influxdb "$tls/server.key"
-    runuser -u influxdb -- influxd --tls-cert="$tls/server.crt" --tls-key="$tls/server.key" "$@" \
-      >> /var/log/influxdb.log 2>&1 & ;;
 esac
 runbook wait https://127.0.0.1:8086/health --ca "$trust" >/dev/null
 if [[ ! -f /root/.influx-token ]]; then
