@@ -16,6 +16,7 @@ set -Eeuo pipefail  # -E: the ERR trap below fires in functions too
 
 here=$(cd "$(dirname "$0")/.." && pwd)
 source "$here/versions.env"
+source "$here/scripts/release.sh"
 cache=${RUNBOOK_CACHE:-$HOME/.cache/influx-tls-runbook}
 store=$cache/docker-host
 kind=${DOCKER_HOST_PAYLOAD:-dataroot}

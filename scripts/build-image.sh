@@ -14,6 +14,7 @@ set -Eeuo pipefail  # -E: the ERR trap below fires in functions too
 
 here=$(cd "$(dirname "$0")/.." && pwd)
 source "$here/versions.env"
+source "$here/scripts/release.sh"
 cache=${RUNBOOK_CACHE:-$HOME/.cache/influx-tls-runbook}
 say() { printf '[build-image] %s\n' "$*" >&2; }
 source "$here/scripts/build-traps.sh"

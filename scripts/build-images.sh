@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Build (or reuse) every image the tests and the pages run on: the runbook
-# image, the package host, the Docker host and the binary host.
+# image, the package host, the Docker host and the binary host, on each
+# Debian release of versions.env's DEBIAN_RELEASES (the Docker host: the first).
 #
 # On a fresh machine two kinds of work dominate, and they need different
 # things: compiling influxd, flux's Rust library, telegraf, the influx CLI and
@@ -14,6 +15,7 @@ set -Eeuo pipefail  # -E: the ERR trap below fires in functions too
 
 here=$(cd "$(dirname "$0")/.." && pwd)
 source "$here/versions.env"
+source "$here/scripts/release.sh"
 say() { printf '[build-images] %s\n' "$*" >&2; }
 source "$here/scripts/build-traps.sh"  # INT and TERM: replaced below, once lanes run
 started=$SECONDS
@@ -29,24 +31,36 @@ compile() {
 }
 
 debian() {
-  local t=$SECONDS base_tag dockerfile said
+  local t=$SECONDS release
+  for release in $DEBIAN_RELEASES; do
+    RUNBOOK_RELEASE=$release debian_release
+  done
+  "$here/scripts/build-deb.sh" tools  # nfpm, for the package host's .debs
+  say "lane debian: done in $((SECONDS - t)) s"
+}
+
+# The base root and the host images' apt stages of one release (RUNBOOK_RELEASE).
+debian_release() (
+  local base_tag dockerfile said dockerfiles
+  source "$here/scripts/release.sh"  # this release's names and certbot pin
   base_tag=$("$here/scripts/build-image.sh" base)
   # Only the `apt` stages: the full builds later find these layers cached.
   # The Dockerfile comes on stdin, without a context: the stages copy no file.
-  for dockerfile in "$here/image/package-host/Dockerfile" "$here/image/docker-host/Dockerfile"; do
-    say "lane debian: apt stage of ${dockerfile#"$here"/}"
+  # (The Docker host exists on the first release only.)
+  dockerfiles=("$here/image/package-host/Dockerfile")
+  [[ $release == "${DEBIAN_RELEASES%% *}" ]] && dockerfiles+=("$here/image/docker-host/Dockerfile")
+  for dockerfile in "${dockerfiles[@]}"; do
+    say "lane debian: apt stage of ${dockerfile#"$here"/} ($release)"
     # Its messages only when it fails (else: the legacy builder's banner).
     # A failure is not the end: the full build below makes the stage again
     # if it must, and says why it cannot (a fully cached run needs no mirror).
     if ! said=$(docker build -q --force-rm --target apt --build-arg "BASE=$base_tag" \
         --build-arg "CERTBOT_VERSION=$CERTBOT_VERSION" - <"$dockerfile" 2>&1 >/dev/null); then
       printf '%s\n' "$said" >&2
-      say "WARNING: the apt stage of ${dockerfile#"$here"/} failed (messages above); the full build tries again"
+      say "WARNING: the apt stage of ${dockerfile#"$here"/} ($release) failed (messages above); the full build tries again"
     fi
   done
-  "$here/scripts/build-deb.sh" tools  # nfpm, for the package host's .debs
-  say "lane debian: done in $((SECONDS - t)) s"
-}
+)
 
 # `build-images.sh --lane NAME`: one lane, as `lane` below starts it.
 if [[ ${1:-} == --lane ]]; then
@@ -100,4 +114,10 @@ done
 "$here/scripts/build-package-host.sh" >/dev/null
 "$here/scripts/build-docker-host.sh" >/dev/null
 "$here/scripts/build-binary-host.sh" >/dev/null
+# The other releases: the package and binary hosts (no Docker host yet).
+for release in ${DEBIAN_RELEASES#* }; do
+  RUNBOOK_RELEASE=$release "$here/scripts/build-package-host.sh" >/dev/null
+  RUNBOOK_RELEASE=$release RUNBOOK_IMAGE=$(RUNBOOK_RELEASE=$release "$here/scripts/build-image.sh" | tail -n 1) \
+    "$here/scripts/build-binary-host.sh" >/dev/null
+done
 say "all images ready in $((SECONDS - started)) s"

@@ -18,7 +18,8 @@ from pathlib import Path
 from mkdocs.exceptions import PluginError
 
 REPORT = Path("reports") / "provenance.json"
-HOST_NAMES = {"package": "package", "docker": "Docker", "binary": "binary"}
+HOST_NAMES = {"package": "package", "docker": "Docker", "binary": "binary",
+              "package-trixie": "package (Debian 13)", "binary-trixie": "binary (Debian 13)"}
 _unverified: list[str] = []
 
 

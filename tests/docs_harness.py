@@ -208,7 +208,7 @@ def host_image(kind: HostKind) -> str:
         _build_pyz()
         _ensure_image()  # the engine, and the base every host image builds on
         try:
-            _images[kind.name] = kind.impl().build_image()
+            _images[kind.name] = kind.impl().build_image(kind.release)
         except Exception as e:  # noqa: BLE001 - a failed build is a usage error
             raise pytest.UsageError(
                 f"docs harness: the {kind.name} host's image could not be built: {e}") from None
@@ -481,7 +481,7 @@ class JourneyRun(RunbookPage):
         except page_blocks.PageError as e:
             raise pytest.UsageError(f"docs harness: journey: {e}") from None
         for page, (declared, plan) in plans:
-            if self.host.name in declared:
+            if page_blocks.follows(self.host, declared):
                 yield from self.journey_items(page, plan)
 
 

@@ -9,26 +9,30 @@ from __future__ import annotations
 import os
 
 from tests import host_package
-from tests.hosts import last_line, run_script
+from tests.hosts import DEFAULT_RELEASE, last_line, release_env, run_script
 
 RUNBOOK_IMAGE_ENV = "RUNBOOK_IMAGE"
 HOST_IMAGE_ENV = "RUNBOOK_BINARY_HOST_IMAGE"
 LOG_GLOB = "/var/log/influxdb*.log /var/log/telegraf*.log"
 
 
-def build_runbook_image() -> str:
-    """The runbook image every host image builds on (RUNBOOK_IMAGE pins it)."""
-    if not os.environ.get(RUNBOOK_IMAGE_ENV):
+def build_runbook_image(release: str = DEFAULT_RELEASE) -> str:
+    """The runbook image every host image of that release builds on
+    (RUNBOOK_IMAGE, or RUNBOOK_IMAGE_TRIXIE..., pins it)."""
+    pin = release_env(RUNBOOK_IMAGE_ENV, release)
+    if not os.environ.get(pin):
         run_script("docker-engine.sh")
-        os.environ[RUNBOOK_IMAGE_ENV] = last_line(run_script("build-image.sh"))
-    return os.environ[RUNBOOK_IMAGE_ENV]
+        os.environ[pin] = last_line(run_script("build-image.sh", env={"RUNBOOK_RELEASE": release}))
+    return os.environ[pin]
 
 
-def build_image() -> str:
-    if not os.environ.get(HOST_IMAGE_ENV):
-        build_runbook_image()  # build-binary-host.sh builds on RUNBOOK_IMAGE
-        os.environ[HOST_IMAGE_ENV] = last_line(run_script("build-binary-host.sh"))
-    return os.environ[HOST_IMAGE_ENV]
+def build_image(release: str = DEFAULT_RELEASE) -> str:
+    pin = release_env(HOST_IMAGE_ENV, release)
+    if not os.environ.get(pin):
+        runbook = build_runbook_image(release)  # build-binary-host.sh builds on it
+        os.environ[pin] = last_line(run_script(
+            "build-binary-host.sh", env={"RUNBOOK_RELEASE": release, "RUNBOOK_IMAGE": runbook}))
+    return os.environ[pin]
 
 
 def run_kwargs() -> dict:

@@ -39,9 +39,12 @@ ERROR_LINE = "docker-host: ERROR: "
 _built: dict[str, str] = {}
 
 
-def build_image() -> str:
+def build_image(release: str = "bookworm") -> str:
     """Build or reuse the host image and its inner payload; returns the host
-    image's tag (a hash of its inputs). Progress goes to stderr."""
+    image's tag (a hash of its inputs). Progress goes to stderr. Only the
+    first release has a Docker host so far."""
+    if release != "bookworm":
+        raise HostNotReady(f"no Docker host is built on {release} yet")
     if "host_image" not in _built:
         run_script("docker-engine.sh")
         out = run_script("build-docker-host.sh")

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import docker.errors
 
-from tests.hosts import HostNotReady, last_line, run_script
+from tests.hosts import DEFAULT_RELEASE, HostNotReady, last_line, release_env, run_script
 
 ROOT = Path(__file__).resolve().parent.parent
 IMAGE_ENV = "RUNBOOK_PACKAGE_HOST_IMAGE"
@@ -29,12 +29,14 @@ def _docker():
     return docker.from_env()
 
 
-def build_image() -> str:
-    """Build or reuse the package host image; returns its tag."""
-    if not os.environ.get(IMAGE_ENV):
+def build_image(release: str = DEFAULT_RELEASE) -> str:
+    """Build or reuse the package host image on that Debian release; its tag."""
+    pin = release_env(IMAGE_ENV, release)
+    if not os.environ.get(pin):
         run_script("docker-engine.sh")
-        os.environ[IMAGE_ENV] = last_line(run_script("build-package-host.sh"))
-    return os.environ[IMAGE_ENV]
+        os.environ[pin] = last_line(run_script("build-package-host.sh",
+                                               env={"RUNBOOK_RELEASE": release}))
+    return os.environ[pin]
 
 
 def cgroup_version() -> str:

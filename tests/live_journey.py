@@ -66,7 +66,7 @@ class LiveJourneyRun(RunbookPage):
                                    command=f"bash {LIVE}/reader-server.sh")
         for run in range(1, int(self.spec.get("rounds", 2)) + 1):
             for page, (declared, plan) in plans:
-                if self.host.name not in declared:
+                if not page_blocks.follows(self.host, declared):
                     continue
                 for item in self.journey_items(page, plan, prefix=f"run{run}/"):
                     if item.get_closest_marker("new_server") and not item.get_closest_marker(

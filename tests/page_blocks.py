@@ -14,7 +14,7 @@ from pathlib import Path
 import yaml
 from pytest_codeblocks.main import CodeBlock, extract_from_file
 
-from tests.hosts import DEFAULT_HOSTS, HOSTS, TAB_TO_HOSTS
+from tests.hosts import DEFAULT_HOSTS, HOSTS, TAB_TO_HOSTS, HostKind
 
 RUNNABLE = ("python", "sh", "bash")
 TAB_LINE = re.compile(r'^(?P<indent>\s*)=== "(?P<title>[^"]+)"\s*$')
@@ -27,11 +27,12 @@ class PageError(ValueError):
 @dataclass
 class PlannedBlock:
     block: CodeBlock
-    hosts: frozenset[str] | None  # None: runs on every host the page declares
+    hosts: frozenset[str] | None  # install methods; None: every host the page declares
     hidden: bool
 
     def runs_on(self, host: str) -> bool:
-        return self.hosts is None or host in self.hosts
+        """Whether the block runs on the host of that name (HOSTS)."""
+        return self.hosts is None or HOSTS[host].method in self.hosts
 
 
 def page_hosts(text: str) -> tuple[str, ...]:
@@ -94,13 +95,21 @@ def page_plan(path: Path) -> tuple[tuple[str, ...], list[PlannedBlock]]:
         if block.syntax not in RUNNABLE:
             continue
         owner = owners.get(block.lineno)
-        if owner and not owner <= set(declared):
-            never = sorted(owner - set(declared))
+        methods = {HOSTS[h].method for h in declared}
+        if owner and not owner <= methods:
+            never = sorted(owner - methods)
             raise PageError(
                 f"{path.name}:{block.lineno}: a block in a tab for {sorted(owner)}, "
                 f"but the page's front matter does not list host(s) {never}: it would never run")
         plan.append(PlannedBlock(block, owner, block.lineno in hidden))
     return declared, plan
+
+
+def follows(host: HostKind, declared: tuple[str, ...]) -> bool:
+    """Whether a journey on `host` follows a page that declares these hosts:
+    the page is written for the host's install method, whatever the release
+    (a page lists the releases it runs on by itself: package-trixie...)."""
+    return host.method in {HOSTS[h].method for h in declared}
 
 
 def blocks_per_host(path: Path) -> dict[str, int]:

@@ -1,0 +1,18 @@
+# Sourced after versions.env by every image build script: the Debian release
+# the host images are built on. RUNBOOK_RELEASE picks one of DEBIAN_RELEASES
+# (default DEBIAN_SUITE, the first). Another release gets image names of its
+# own (IMAGE_NAME-RELEASE-...), so that each script's removal of its old tags
+# never touches the other release's images, and its own certbot pin.
+release=${RUNBOOK_RELEASE:-$DEBIAN_SUITE}
+case " $DEBIAN_RELEASES " in
+  *" $release "*) ;;
+  *) printf 'RUNBOOK_RELEASE=%s is not a release this project builds (%s). Fix: use one of those.\n' \
+       "$release" "$DEBIAN_RELEASES" >&2
+     exit 2 ;;
+esac
+if [[ $release != "$DEBIAN_SUITE" ]]; then
+  IMAGE_NAME=$IMAGE_NAME-$release
+  certbot_pin=CERTBOT_VERSION_${release^^}
+  CERTBOT_VERSION=${!certbot_pin}
+  DEBIAN_SUITE=$release
+fi
