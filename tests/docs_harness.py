@@ -231,15 +231,15 @@ class Timings:
             lambda: {"passed": 0, "failed": 0, "skipped": 0, "s": 0.0})
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
-        live = re.match(rf"^(?:.*/)?{re.escape(LIVE_JOURNEY_FILE)}\[(\w+)\]::report$",
+        live = re.match(rf"^(?:.*/)?{re.escape(LIVE_JOURNEY_FILE)}\[([\w-]+)\]::report$",
                         report.nodeid)
         if live and report.when == "call":
             self.live_hosts.add(live[1])
-        journey = re.match(r"^(?:.*/)?journey\.yml\[(\w+)\]::([^/:]+\.md)::line ", report.nodeid)
+        journey = re.match(r"^(?:.*/)?journey\.yml\[([\w-]+)\]::([^/:]+\.md)::line ", report.nodeid)
         if journey:
             self._journey(journey[1], journey[2], report)
             return
-        page = re.match(r"^([^:\[]+\.md)\[(\w+)\]::line ", report.nodeid)
+        page = re.match(r"^([^:\[]+\.md)\[([\w-]+)\]::line ", report.nodeid)
         if not page:
             return
         outcome = self.outcomes[(page[1], page[2])]

@@ -21,10 +21,10 @@ import pytest
 
 # (kind in the report, pattern of a test id): the first group names the unit.
 UNITS = (
-    ("journey_s", re.compile(r"^tests/journey\.yml\[(\w+)\]::")),
-    ("live_journey_s", re.compile(r"^tests/live-journey\.yml\[(\w+)\]::")),
+    ("journey_s", re.compile(r"^tests/journey\.yml\[([\w-]+)\]::")),
+    ("live_journey_s", re.compile(r"^tests/live-journey\.yml\[([\w-]+)\]::")),
     ("modules_s", re.compile(r"^(tests/.+?\.py)::")),
-    ("pages_s", re.compile(r"^(docs/.+?\.md\[\w+\])::")),
+    ("pages_s", re.compile(r"^(docs/.+?\.md\[[\w-]+\])::")),
 )
 
 

@@ -12,7 +12,9 @@ for f in /etc/influxdb/config.toml /etc/default/influxdb2 /etc/telegraf/telegraf
   [[ -f $f ]] && cp -p "$f" "$snap/$(echo "${f#/}" | tr / _)"
 done
 ls /etc/systemd/system/influxdb.service.d 2>/dev/null | sed 's|^|dropin:|' > "$snap/dropins"
-ps -eo comm= | sort -u > "$snap/processes"
+# ps runs alone in the substitution: in `ps | sort` it could list sort itself.
+procs=$(ps -eo comm=)
+printf '%s\n' "$procs" | sort -u > "$snap/processes"
 
 state() {  # the package's unit, or the container of that name: "active" when it runs
   if systemctl cat "$1" >/dev/null 2>&1; then systemctl is-active "$1" || true
