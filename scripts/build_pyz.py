@@ -6,7 +6,7 @@ distribution's cryptography, click and tomlkit (Debian/Ubuntu:
 python3-cryptography, python3-click, python3-tomlkit). The site publishes it
 as downloads/runbook.pyz (scripts/mkdocs_download_hook.py) and the pages
 install it from there; the docs harness installs the same file from
-build/runbook.pyz in its hosts.
+build/downloads/runbook.pyz in its hosts.
 
 Beside each module's source it holds the module compiled by the Python that
 builds it (`cli.pyc` next to `cli.py`, where zipimport looks). Python cannot
@@ -16,7 +16,7 @@ took in a page host. A Python of another version finds a foreign magic
 number and compiles the source instead, as before; the compiled file is
 checked against its source's hash, so an edited source wins too.
 
-    scripts/build_pyz.py [OUT]     default: build/runbook.pyz
+    scripts/build_pyz.py [OUT]     default: build/downloads/runbook.pyz
 """
 
 from __future__ import annotations
@@ -29,7 +29,9 @@ import zipfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_OUT = ROOT / "build" / "runbook.pyz"
+# Where the site publishes it (downloads/), so that the docs harness maps only
+# the host part of the download address to file:///opt/runbook/build/.
+DEFAULT_OUT = ROOT / "build" / "downloads" / "runbook.pyz"
 
 
 def build(out: Path = DEFAULT_OUT) -> Path:
@@ -43,9 +45,9 @@ def build(out: Path = DEFAULT_OUT) -> Path:
         with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_DEFLATED) as z:
             for path in sorted((ROOT / "runbook").rglob("*.py")):
                 name = path.relative_to(ROOT).as_posix()
-                z.write(path, name)
-                z.writestr(name + "c", compiled(path, f"{out.name}/{name}"))
-            z.writestr("__main__.py", "from runbook.__main__ import main\nmain()\n")
+                z.writestr(_entry(name), path.read_bytes())
+                z.writestr(_entry(name + "c"), compiled(path, f"{out.name}/{name}"))
+            z.writestr(_entry("__main__.py"), "from runbook.__main__ import main\nmain()\n")
         with tmp.open("rb") as src, tempfile.NamedTemporaryFile(dir=out.parent,
                                                                 delete=False) as dst:
             dst.write(b"#!/usr/bin/env python3\n" + src.read())
@@ -55,6 +57,16 @@ def build(out: Path = DEFAULT_OUT) -> Path:
     finally:
         tmp.unlink(missing_ok=True)
     return out
+
+
+def _entry(name: str) -> zipfile.ZipInfo:
+    """A zip entry with a fixed date and mode: the same sources give the same
+    bytes, so the SHA-256 the site shows and the one the harness checks agree
+    however often and wherever (from this checkout) the file is built."""
+    info = zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0))
+    info.compress_type = zipfile.ZIP_DEFLATED
+    info.external_attr = 0o644 << 16
+    return info
 
 
 def compiled(source: Path, shown_as: str) -> bytes:

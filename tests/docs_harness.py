@@ -21,6 +21,7 @@ session label at the end of the run removes anything an interrupt left.
 from __future__ import annotations
 
 import functools
+import hashlib
 import json
 import os
 import re
@@ -63,11 +64,14 @@ EXTRA_HOSTS = {
 JOURNEY_FILE = "journey.yml"
 # tests/live-journey.yml: the guide twice on a reader's live server (tests/live_journey.py).
 LIVE_JOURNEY_FILE = "live-journey.yml"
-# Placeholders an operator replaces; the harness replaces them at collection.
-# The CLI's download address is the site's; in a host it is the same file,
-# built from this checkout (scripts/build_pyz.py) and mounted with it.
-PYZ_URL = "https://RUNBOOK_SITE/downloads/runbook.pyz"
-PLACEHOLDERS = {"NUMBER_OF_DAYS": "365", PYZ_URL: "file:///opt/runbook/build/runbook.pyz"}
+# Placeholders the site build replaces (scripts/mkdocs_download_hook.py); the
+# harness replaces them at collection. The site's address maps to the build
+# folder of this checkout, mounted in every host: the same path, downloads/
+# runbook.pyz, holds the same file (scripts/build_pyz.py), whose SHA-256 the
+# install block checks.
+SITE_URL = "https://RUNBOOK_SITE/"
+PYZ_SHA256 = "RUNBOOK_PYZ_SHA256"
+PLACEHOLDERS = {"NUMBER_OF_DAYS": "365", SITE_URL: "file:///opt/runbook/build/"}
 
 
 def _is_controller(config: pytest.Config) -> bool:
@@ -201,9 +205,15 @@ def _build_pyz() -> Path:
     return build()
 
 
+def _pyz_sha256() -> str:
+    """The SHA-256 of the CLI file the hosts install: built here, at
+    collection (each xdist worker builds the same bytes from one checkout)."""
+    return hashlib.sha256(_build_pyz().read_bytes()).hexdigest()
+
+
 def host_image(kind: HostKind) -> str:
     """The image of a host kind, built once per process (scripts lock), and
-    the runbook CLI file the pages install (build/runbook.pyz)."""
+    the runbook CLI file the pages install (build/downloads/runbook.pyz)."""
     if kind.name not in _images:
         _build_pyz()
         _ensure_image()  # the engine, and the base every host image builds on
@@ -397,6 +407,8 @@ class RunbookPage(pytest.File):
         block = planned.block
         for placeholder, value in PLACEHOLDERS.items():
             block.code = block.code.replace(placeholder, value)
+        if PYZ_SHA256 in block.code:
+            block.code = block.code.replace(PYZ_SHA256, _pyz_sha256())
         item = PageBlock.from_parent(self, name=name, block=block)
         item.page = page
         item.hidden = planned.hidden

@@ -134,6 +134,20 @@ def page_meta(text: str) -> dict:
     return (yaml.safe_load(match.group(1)) or {}) if match else {}
 
 
+class _MkDocsLoader(yaml.SafeLoader):
+    """mkdocs.yml as MkDocs reads it, minus the environment: `!ENV [NAME,
+    default]` gives its default (site_url; nothing here depends on it)."""
+
+
+_MkDocsLoader.add_constructor(
+    "!ENV", lambda loader, node: (loader.construct_sequence(node)[-1]
+                                  if isinstance(node, yaml.SequenceNode) else None))
+
+
+def load_mkdocs_yml(mkdocs_yml: Path) -> dict:
+    return yaml.load(mkdocs_yml.read_text(encoding="utf-8"), Loader=_MkDocsLoader)  # noqa: S506
+
+
 def nav_entries(mkdocs_yml: Path) -> list[tuple[str, str]]:
     """(title, file) of every page of the nav, in nav order (sections flattened)."""
     out: list[tuple[str, str]] = []
@@ -146,7 +160,7 @@ def nav_entries(mkdocs_yml: Path) -> list[tuple[str, str]]:
             else:
                 out.append((title, value))
 
-    walk(yaml.safe_load(mkdocs_yml.read_text(encoding="utf-8"))["nav"])
+    walk(load_mkdocs_yml(mkdocs_yml)["nav"])
     return out
 
 
@@ -176,7 +190,7 @@ def journey_start(mkdocs_yml: Path, start_with: list[str], section: str,
 def journey_pages(mkdocs_yml: Path, section: str) -> list[Path]:
     """The pages of one nav section, in nav order, that have runnable blocks
     and do not opt out with `journey: false` in their front matter."""
-    nav = yaml.safe_load(mkdocs_yml.read_text(encoding="utf-8"))["nav"]
+    nav = load_mkdocs_yml(mkdocs_yml)["nav"]
     entries = next((list(e.values())[0] for e in nav
                     if isinstance(e, dict) and section in e), None)
     if entries is None:
