@@ -54,6 +54,7 @@ class LiveJourneyRun(RunbookPage):
     def __init__(self, *, spec: dict, **kwargs) -> None:
         super().__init__(**kwargs)
         self.spec = spec
+        self.reader_cli = bool(spec.get("reader_cli", True))
 
     def collect(self):
         try:
