@@ -18,7 +18,8 @@ here=$(cd "$(dirname "$0")/.." && pwd)
 source "$here/versions.env"
 source "$here/scripts/release.sh"
 cache=${RUNBOOK_CACHE:-$HOME/.cache/influx-tls-runbook}
-store=$cache/docker-host
+# One payload folder per release: each build removes only its own old payloads.
+store=$cache/docker-host$release_suffix
 kind=${DOCKER_HOST_PAYLOAD:-dataroot}
 say() { printf '[build-docker-host] %s\n' "$*" >&2; }
 source "$here/scripts/build-traps.sh"

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Build (or reuse) every image the tests and the pages run on: the runbook
 # image, the package host, the Docker host and the binary host, on each
-# Debian release of versions.env's DEBIAN_RELEASES (the Docker host: the first).
+# Debian release of versions.env's DEBIAN_RELEASES.
 #
 # On a fresh machine two kinds of work dominate, and they need different
 # things: compiling influxd, flux's Rust library, telegraf, the influx CLI and
@@ -46,9 +46,7 @@ debian_release() (
   base_tag=$("$here/scripts/build-image.sh" base)
   # Only the `apt` stages: the full builds later find these layers cached.
   # The Dockerfile comes on stdin, without a context: the stages copy no file.
-  # (The Docker host exists on the first release only.)
-  dockerfiles=("$here/image/package-host/Dockerfile")
-  [[ $release == "${DEBIAN_RELEASES%% *}" ]] && dockerfiles+=("$here/image/docker-host/Dockerfile")
+  dockerfiles=("$here/image/package-host/Dockerfile" "$here/image/docker-host/Dockerfile")
   for dockerfile in "${dockerfiles[@]}"; do
     say "lane debian: apt stage of ${dockerfile#"$here"/} ($release)"
     # Its messages only when it fails (else: the legacy builder's banner).
@@ -114,9 +112,10 @@ done
 "$here/scripts/build-package-host.sh" >/dev/null
 "$here/scripts/build-docker-host.sh" >/dev/null
 "$here/scripts/build-binary-host.sh" >/dev/null
-# The other releases: the package and binary hosts (no Docker host yet).
+# The other releases' hosts.
 for release in ${DEBIAN_RELEASES#* }; do
   RUNBOOK_RELEASE=$release "$here/scripts/build-package-host.sh" >/dev/null
+  RUNBOOK_RELEASE=$release "$here/scripts/build-docker-host.sh" >/dev/null
   RUNBOOK_RELEASE=$release RUNBOOK_IMAGE=$(RUNBOOK_RELEASE=$release "$here/scripts/build-image.sh" | tail -n 1) \
     "$here/scripts/build-binary-host.sh" >/dev/null
 done

@@ -10,8 +10,10 @@ case " $DEBIAN_RELEASES " in
        "$release" "$DEBIAN_RELEASES" >&2
      exit 2 ;;
 esac
+release_suffix=  # "-RELEASE" for the other releases: their images' and caches' names
 if [[ $release != "$DEBIAN_SUITE" ]]; then
-  IMAGE_NAME=$IMAGE_NAME-$release
+  release_suffix=-$release
+  IMAGE_NAME=$IMAGE_NAME$release_suffix
   certbot_pin=CERTBOT_VERSION_${release^^}
   CERTBOT_VERSION=${!certbot_pin}
   DEBIAN_SUITE=$release

@@ -443,7 +443,7 @@ class RunbookPage(pytest.File):
         impl = self.host.impl()
         client = _docker()
         rel = self.path.relative_to(self.config.rootpath).as_posix()
-        kwargs = impl.run_kwargs()
+        kwargs = impl.run_kwargs(self.host.release)
         volumes = {**kwargs.pop("volumes", {}),
                    str(ROOT): {"bind": "/opt/runbook", "mode": "ro"}}
         environment = {**kwargs.pop("environment", {}), "PYTHONPATH": "/opt/runbook"}

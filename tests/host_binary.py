@@ -35,7 +35,7 @@ def build_image(release: str = DEFAULT_RELEASE) -> str:
     return os.environ[pin]
 
 
-def run_kwargs() -> dict:
+def run_kwargs(release: str = DEFAULT_RELEASE) -> dict:
     """systemd as PID 1, as on the package host (it also reaps what pages
     start in the background)."""
     return host_package.run_kwargs()

@@ -18,7 +18,7 @@ from pathlib import Path
 import docker.errors
 from docker.types import Mount
 
-from tests.hosts import HostNotReady, run_script
+from tests.hosts import DEFAULT_RELEASE, HostNotReady, run_script
 
 ROOT = Path(__file__).resolve().parent.parent
 PAYLOAD_MOUNT = "/opt/docker-host"
@@ -36,25 +36,24 @@ POLL_S = 0.1
 READY_LINE = "docker-host: ready"
 ERROR_LINE = "docker-host: ERROR: "
 
-_built: dict[str, str] = {}
+# Per Debian release: the host image, its payload and the image it holds.
+_built: dict[str, dict[str, str]] = {}
 
 
-def build_image(release: str = "bookworm") -> str:
-    """Build or reuse the host image and its inner payload; returns the host
-    image's tag (a hash of its inputs). Progress goes to stderr. Only the
-    first release has a Docker host so far."""
-    if release != "bookworm":
-        raise HostNotReady(f"no Docker host is built on {release} yet")
-    if "host_image" not in _built:
+def build_image(release: str = DEFAULT_RELEASE) -> str:
+    """Build or reuse the host image and its inner payload on that Debian
+    release; returns the host image's tag (a hash of its inputs). Progress
+    goes to stderr."""
+    if release not in _built:
         run_script("docker-engine.sh")
-        out = run_script("build-docker-host.sh")
+        out = run_script("build-docker-host.sh", env={"RUNBOOK_RELEASE": release})
         values = dict(line.split("=", 1) for line in out.splitlines() if "=" in line)
         missing = {"host_image", "payload", "source_image"} - values.keys()
         if missing:
             raise HostNotReady(f"scripts/build-docker-host.sh printed no {sorted(missing)}; "
                                "fix: run it by hand and read its output")
-        _built.update(values)
-    return _built["host_image"]
+        _built[release] = values
+    return _built[release]["host_image"]
 
 
 def cgroup_version() -> int:
@@ -62,11 +61,12 @@ def cgroup_version() -> int:
     return int(docker.from_env().info().get("CgroupVersion") or 1)
 
 
-def run_kwargs() -> dict:
+def run_kwargs(release: str = DEFAULT_RELEASE) -> dict:
     """docker SDK `containers.run` arguments for one host (merge-friendly:
     the caller adds image, name, labels and its own volumes/environment)."""
-    build_image()  # cheap once built: the payload path comes from it
-    payload = _built["payload"]
+    build_image(release)  # cheap once built: the payload path comes from it
+    built = _built[release]
+    payload = built["payload"]
     inner_name = "dataroot.tar" if Path(payload).name.startswith("dataroot-") else "images.tar"
     kwargs = {
         "entrypoint": ["/usr/local/sbin/start-engine.sh"],
@@ -83,7 +83,7 @@ def run_kwargs() -> dict:
         # an empty directory that Docker creates in its place.
         "mounts": [Mount(f"{PAYLOAD_MOUNT}/{inner_name}", payload, type="bind", read_only=True)],
         "volumes": {},
-        "environment": {"DOCKER_HOST_SOURCE_IMAGE": _built["source_image"],
+        "environment": {"DOCKER_HOST_SOURCE_IMAGE": built["source_image"],
                         "DOCKER_HOST_TAGS": " ".join(INNER_TAGS),
                         "DOCKER_HOST_TELEGRAF_TAG": TELEGRAF_TAG},
     }

@@ -49,7 +49,7 @@ def cgroup_version() -> str:
     return version
 
 
-def run_kwargs() -> dict:
+def run_kwargs(release: str = DEFAULT_RELEASE) -> dict:
     """docker SDK `containers.run` arguments that boot systemd as PID 1 without
     --privileged (refused here). Same options as
     `scripts/build-package-host.sh run-options`."""

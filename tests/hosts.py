@@ -8,7 +8,7 @@ provides the same four functions:
 
     build_image(release) -> str   build or reuse the host's image on that
                                   Debian release; its tag
-    run_kwargs() -> dict          docker SDK `containers.run` arguments
+    run_kwargs(release) -> dict   docker SDK `containers.run` arguments
     wait_ready(container, deadline_s) -> float   poll until usable
     log_tail(container, lines) -> str            where this host's influxd logs
 
@@ -86,6 +86,7 @@ HOSTS: dict[str, HostKind] = {
         # Debian 13: the same install methods on trixie's own packages.
         HostKind("package-trixie", "Linux package", "tests.host_package", "package", "trixie"),
         HostKind("binary-trixie", "Binary", "tests.host_binary", "binary", "trixie"),
+        HostKind("docker-trixie", "Docker", "tests.host_docker", "docker", "trixie"),
     )
 }
 # Tabs whose steps are the same for several install methods: after

@@ -88,7 +88,11 @@ fi
 engine_args=(--storage-driver=overlay2 --host=unix:///var/run/docker.sock "${cgroup_args[@]}")
 # A snapshot runs no container: no bridge, no firewall rules, no cgroups.
 if [[ $mode == snapshot ]]; then engine_args+=(--bridge=none --iptables=false); fi
-dockerd "${engine_args[@]}" >/var/log/dockerd.log 2>&1 &
+# Docker 26 (Debian 13's docker.io) refuses to start a container whose
+# interface cannot have IPv6 switched off, as in this host's network
+# namespace without IPv6 ("failed to disable IPv6 on container's interface
+# eth0"); its own message names this switch. Docker 20.10 ignores it.
+DOCKER_ALLOW_IPV6_ON_IPV4_INTERFACE=1 dockerd "${engine_args[@]}" >/var/log/dockerd.log 2>&1 &
 engine=$!
 trap 'kill -TERM $engine 2>/dev/null; wait $engine' TERM INT
 
