@@ -20,11 +20,19 @@ from cryptography.hazmat.primitives.asymmetric import dsa, ec, ed25519, padding,
 
 from runbook.acme_checks import certbot_layout_findings
 from runbook.certs import cert_sans, not_after, not_before
-from runbook.files import read_obstacle, readable_fix
+from runbook.files import read_input, read_obstacle, readable_fix
 from runbook.findings import ERROR, INFO, WARNING, Finding
 from runbook.image import INFLUXDB_UID, influxd_version
 from runbook.names import host_matches
-from runbook.pem import EncryptedKey, NotPem, UnsupportedKey, load_certificates, load_private_key
+from runbook.pem import (
+    EncryptedKey,
+    NotPem,
+    UnsupportedKey,
+    key_in_certificate,
+    load_certificates,
+    load_private_key,
+    private_key_labels,
+)
 
 if TYPE_CHECKING:  # these names exist from cryptography 40 on; Debian bookworm has 38
     from cryptography.hazmat.primitives.asymmetric.types import (
@@ -248,6 +256,26 @@ def _guarded(name: str, checks: Findings) -> list[Finding]:
                         "reissue the certificate; this one is malformed")]
 
 
+def _key_in_certificate(cert_path: Path, key_path: Path,
+                        certs: list[x509.Certificate] | None) -> list[Finding]:
+    """A private key inside the certificate file, when that is not also the
+    key file (one file for both is a key file: its mode is checked as one)."""
+    if certs is None or _same_file(cert_path, key_path):
+        return []
+    labels = private_key_labels(read_input(cert_path, "certificate"))
+    if not labels:
+        return []
+    err = key_in_certificate(cert_path, labels)
+    return [Finding("cert-holds-private-key", ERROR, err.message, err.fix)]
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    try:
+        return a.samefile(b)
+    except OSError:
+        return False
+
+
 def check_files(
     cert_path: str | os.PathLike[str],
     key_path: str | os.PathLike[str],
@@ -279,6 +307,7 @@ def check_files(
         findings.append(Finding("key-not-pem", ERROR, exc.message, exc.fix))
     ca = load_certificates(ca_path) if ca_path else None
 
+    findings += _key_in_certificate(cert_path, key_path, certs)
     if certs:
         leaf, name = certs[0], str(cert_path)
         findings += _guarded(name, _check_validity(leaf, name, now, warn_days))

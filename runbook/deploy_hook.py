@@ -36,7 +36,7 @@ from runbook.checks import check_files
 from runbook.errors import RunbookError, UsageError, WaitTimeout
 from runbook.files import PEM_LIMIT, read_input, write_together
 from runbook.findings import Finding, has_errors
-from runbook.pem import load_certificates, serial_hex
+from runbook.pem import key_in_certificate, load_certificates, private_key_labels, serial_hex
 from runbook.probe import served_leaf
 from runbook.wait import poll_until
 
@@ -97,6 +97,12 @@ def _stage(plan: HookPlan) -> Path:
     """The new pair in a staging folder beside the site's pair (same file system)."""
     chain = read_input(plan.lineage / "fullchain.pem", "certificate chain", limit=PEM_LIMIT)
     key = read_input(plan.lineage / "privkey.pem", "private key", limit=PEM_LIMIT)
+    labels = private_key_labels(chain)
+    if labels:  # never written, not even to staging: the chain is installed 0644
+        err = key_in_certificate(plan.lineage / "fullchain.pem", labels)
+        raise HookRefused(f"refused the new pair from {plan.lineage}: [cert-holds-private-key] "
+                          f"{err.message}. The served certificate is untouched",
+                          fix=err.fix, findings=["cert-holds-private-key"])
     staging = Path(tempfile.mkdtemp(prefix=".new-", dir=plan.dest))
     try:
         staging.chmod(0o755)  # influxd's user must enter it for the readability gate

@@ -50,6 +50,34 @@ def pem_blocks(data: bytes) -> list[tuple[str, bytes]]:
     return blocks
 
 
+class KeyInCertificate(InputError):
+    """A certificate file that also holds a private key: whoever may read the
+    certificate (usually everyone: mode 0644) may read the key."""
+
+
+def private_key_labels(data: bytes) -> list[str]:
+    """The labels of the private-key PEM blocks in `data` (RSA, EC, PKCS#8...)."""
+    return [label for label, _ in pem_blocks(data) if label.endswith("PRIVATE KEY")]
+
+
+def key_in_certificate(path: str | os.PathLike[str], labels: list[str]) -> KeyInCertificate:
+    """The error (or finding text) for a certificate file holding a key."""
+    return KeyInCertificate(
+        f"{path} holds a private key (-----BEGIN {labels[0]}-----) beside the certificate: "
+        "whoever can read the certificate, usually everyone, can read the key",
+        fix=f"keep the key in a file of its own, mode 0600: (umask 077; openssl pkey -in {path} "
+            f"-out server.key), then openssl x509 -in {path} -out server.crt (the chain's "
+            "certificates after it), and give influxd the two files",
+        path=str(path))
+
+
+def refuse_key_in_certificate(path: str | os.PathLike[str]) -> None:
+    """Raise KeyInCertificate if the certificate file at `path` holds a private key."""
+    labels = private_key_labels(read_input(path, "certificate"))
+    if labels:
+        raise key_in_certificate(path, labels)
+
+
 def describe_non_pem(data: bytes) -> str:
     if not data.strip():
         return "the file is empty"

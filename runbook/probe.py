@@ -283,10 +283,11 @@ def probe(url: str, *, ca_file: str | None = None, server_name: str | None = Non
         raise UsageError(f"timeout {timeout!r} is out of range", fix="give 0.1 to 600 seconds")
     target = Target.from_url(url, server_name)
     verifying = tls_context(ca_file)  # a bad CA file fails before any connection
-    if compare_files is not None:  # so does a bad certificate file
-        from runbook.pem import load_certificates
+    if compare_files is not None:  # so does a bad certificate file, or one with a key
+        from runbook.pem import load_certificates, refuse_key_in_certificate
 
         load_certificates(compare_files)
+        refuse_key_in_certificate(compare_files)
     result = ProbeResult(url=url)
     try:
         with handshake(target, _permissive_context(), timeout) as tls:

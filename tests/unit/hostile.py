@@ -120,6 +120,10 @@ def build_files(root: Path) -> None:
         ["openssl", "ecparam", "-name", "secp112r1", "-genkey", "-noout"],
         capture_output=True, check=True).stdout)
     (root / "other.key").write_bytes(certs.key_pem(certs.CA.create().key))
+    # A certificate file that also holds its key, world-readable (issue 28, defect 3).
+    (root / "with-key.crt").write_bytes((root / "server.crt").read_bytes()
+                                        + (root / "server.key").read_bytes())
+    (root / "with-key.crt").chmod(0o644)
 
     # Telegraf configs in every shape Telegraf refuses or misreads.
     shapes = {

@@ -196,6 +196,8 @@ CASES = [
       "--host localhost", 1, "cert-malformed"),
     C("check", "secp112r1-key", "check --cert {R}/server.crt --key {R}/secp112r1.key "
       "--user none", 1, "key-type-unsupported"),
+    C("check", "cert-with-key", "check --cert {R}/with-key.crt --key {R}/server.key --user none",
+      1, "cert-holds-private-key"),
     C("check", "ed25519-ca-as-leaf", "check --cert {R}/ed25519-ca.crt --key {R}/ed25519-ca.key "
       "--user none", 1, "cert-is-ca"),
     C("check", "warn-days-negative", "check --cert {R}/server.crt --key {R}/server.key "
@@ -226,6 +228,8 @@ CASES = [
     C("probe", "reset", "probe https://127.0.0.1:{P.reset} --timeout 1", 1, "reset by peer"),
     C("probe", "plain-http", "probe https://127.0.0.1:{P.plain_http} --timeout 1", 1,
       "no TLS handshake"),
+    C("probe", "compare-cert-with-key", "probe https://127.0.0.1:{P.closed} --compare-files "
+      "{R}/with-key.crt", 2, "holds a private key"),
     C("probe", "closed-port", "probe https://127.0.0.1:{P.closed} --timeout 1", 1,
       "cannot connect"),
     C("probe", "silent-json", "probe https://127.0.0.1:{P.silent} --timeout 1 --json", 1,
