@@ -4,12 +4,12 @@
 # own (IMAGE_NAME-RELEASE-...), so that each script's removal of its old tags
 # never touches the other release's images, and its own certbot pin.
 release=${RUNBOOK_RELEASE:-$DEBIAN_SUITE}
-case " $DEBIAN_RELEASES " in
-  *" $release "*) ;;
-  *) printf 'RUNBOOK_RELEASE=%s is not a release this project builds (%s). Fix: use one of those.\n' \
-       "$release" "$DEBIAN_RELEASES" >&2
-     exit 2 ;;
-esac
+# One word of DEBIAN_RELEASES ("bookworm trixie" as one value is not a release).
+if [[ ! $release =~ ^[a-z]+$ || " $DEBIAN_RELEASES " != *" $release "* ]]; then
+  printf 'RUNBOOK_RELEASE=%q is not a release this project builds (%s). Fix: use one of those.\n' \
+    "$release" "$DEBIAN_RELEASES" >&2
+  exit 2
+fi
 release_suffix=  # "-RELEASE" for the other releases: their images' and caches' names
 if [[ $release != "$DEBIAN_SUITE" ]]; then
   release_suffix=-$release
