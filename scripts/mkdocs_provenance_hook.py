@@ -18,8 +18,9 @@ from pathlib import Path
 from mkdocs.exceptions import PluginError
 
 REPORT = Path("reports") / "provenance.json"
-HOST_NAMES = {"package": "package", "docker": "Docker", "binary": "binary",
-              "package-trixie": "package (Debian 13)", "binary-trixie": "binary (Debian 13)"}
+# A host's name in test ids is method-release; readers know releases by number.
+METHOD_NAMES = {"package": "Linux package", "docker": "Docker", "binary": "binary"}
+DEBIAN = {"bookworm": "Debian 12", "trixie": "Debian 13"}
 _unverified: list[str] = []
 
 
@@ -34,8 +35,16 @@ def _load(root: Path) -> dict | None:
         return None
 
 
+def host_label(name: str) -> str:
+    """`package-trixie` -> `Linux package (Debian 13)`; unknown names unchanged."""
+    method, _, release = name.partition("-")
+    if method not in METHOD_NAMES or release not in DEBIAN:
+        return name
+    return f"{METHOD_NAMES[method]} ({DEBIAN[release]})"
+
+
 def _listed(names: list[str]) -> str:
-    names = [HOST_NAMES.get(n, n) for n in names]
+    names = [host_label(n) for n in names]
     return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
 
 
@@ -63,7 +72,7 @@ def provenance_line(page_path: Path, key: str, report: dict | None) -> str | Non
             passed.append(host)
             dates.append(got["date"])
             if "s" in got:
-                took.append(f"{HOST_NAMES.get(host, host)} {got['s']:.1f} s")
+                took.append(f"{host_label(host)} {got['s']:.1f} s")
         else:
             missing.append(host)
     _unverified.extend(f"{key}[{h}]" for h in missing)

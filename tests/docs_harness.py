@@ -5,7 +5,7 @@ pytest-codeblocks finds the blocks (its `extract_from_file`, markers and
 `cont`/`expected-output` comments); this plugin runs them. A page runs once
 on each host kind it declares (tests/hosts.py: the package host under
 systemd, the Docker host with its own engine, the binary host), as test ids
-`docs/page.md[package]::line N`. Blocks outside host tabs run on every host;
+`docs/page.md[package-trixie]::line N`. Blocks outside host tabs run on every host;
 blocks inside a host's tab ("Linux package", "Docker", "Binary") only on it.
 Each run gets one container: a host on which the guide can be followed
 literally, including `localhost:8086`, because each container has its own
@@ -119,8 +119,8 @@ def pytest_configure(config: pytest.Config) -> None:
             "--codeblocks is ignored here: the docs harness runs each page in its own "
             "container host (pytest-codeblocks would run them on this machine). "
             "Use `make test-docs`."), stacklevel=2)
-    # One collector per host kind, so one page gives `page.md[package]`,
-    # `page.md[binary]`... as separate files for `--dist loadfile`.
+    # One collector per host kind, so one page gives `page.md[package-trixie]`,
+    # `page.md[binary-bookworm]`... as separate files for `--dist loadfile`.
     for kind in HOSTS.values():
         config.pluginmanager.register(HostCollector(kind), f"runbook-host-{kind.name}")
 
@@ -496,7 +496,7 @@ class RunbookPage(pytest.File):
 class JourneyRun(RunbookPage):
     """Every page of a nav section, in nav order, on ONE fresh host, as a
     reader follows the site: hidden set-up blocks are off (a reader has none),
-    hidden checks still run. Ids: `tests/journey.yml[package]::configure.md::line N`."""
+    hidden checks still run. Ids: `tests/journey.yml[package-bookworm]::configure.md::line N`."""
 
     def __init__(self, *, section: str, start_with: list[str], reader_cli: bool = True,
                  **kwargs) -> None:

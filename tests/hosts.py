@@ -62,16 +62,16 @@ def last_line(text: str) -> str:
 
 @dataclass(frozen=True)
 class HostKind:
-    name: str    # in test ids: docs/page.md[name]
+    name: str    # in test ids, method-release: docs/page.md[package-trixie]
     tab: str     # the content-tab title that holds this host's own blocks
     module: str  # the module with build_image, run_kwargs, wait_ready, log_tail
-    kind: str = ""            # the install method (package, docker, binary); default: name
+    kind: str                 # the install method (package, docker, binary)
     release: str = "bookworm"  # the Debian release of its image (scripts/release.sh)
 
     @property
     def method(self) -> str:
         """The install method: what a page's tabs and steps are written for."""
-        return self.kind or self.name
+        return self.kind
 
     def impl(self) -> ModuleType:
         return importlib.import_module(self.module)
@@ -80,9 +80,9 @@ class HostKind:
 HOSTS: dict[str, HostKind] = {
     h.name: h
     for h in (
-        HostKind("package", "Linux package", "tests.host_package"),
-        HostKind("docker", "Docker", "tests.host_docker"),
-        HostKind("binary", "Binary", "tests.host_binary"),
+        HostKind("package-bookworm", "Linux package", "tests.host_package", "package"),
+        HostKind("docker-bookworm", "Docker", "tests.host_docker", "docker"),
+        HostKind("binary-bookworm", "Binary", "tests.host_binary", "binary"),
         # Debian 13: the same install methods on trixie's own packages.
         HostKind("package-trixie", "Linux package", "tests.host_package", "package", "trixie"),
         HostKind("binary-trixie", "Binary", "tests.host_binary", "binary", "trixie"),
@@ -98,4 +98,4 @@ SHARED_TABS: dict[str, frozenset[str]] = {
 # A tab title: the install methods whose hosts run the blocks in it.
 TAB_TO_HOSTS: dict[str, frozenset[str]] = {
     **{h.tab: frozenset({h.method}) for h in HOSTS.values()}, **SHARED_TABS}
-DEFAULT_HOSTS = ("binary",)
+DEFAULT_HOSTS = ("binary-bookworm",)

@@ -3,12 +3,12 @@ host that starts as a reader's production server.
 
 Items, in order, on one host (one container, one xdist worker):
 
-    tests/live-journey.yml[package]::reader's server
-    tests/live-journey.yml[package]::run1/configure.md::line 42   (page blocks)
-    tests/live-journey.yml[package]::run1/configure.md::after     (influxd still up?)
+    tests/live-journey.yml[package-bookworm]::reader's server
+    tests/live-journey.yml[package-bookworm]::run1/configure.md::line 42   (page blocks)
+    tests/live-journey.yml[package-bookworm]::run1/configure.md::after     (influxd still up?)
     ...
-    tests/live-journey.yml[package]::run2/troubleshoot.md::after
-    tests/live-journey.yml[package]::report
+    tests/live-journey.yml[package-bookworm]::run2/troubleshoot.md::after
+    tests/live-journey.yml[package-bookworm]::report
 
 Page blocks run as in the journey (hidden set-up off, hidden checks on);
 blocks marked `pytest.mark.new_server` are skipped: the page tells a reader

@@ -60,7 +60,7 @@ def test_failing_block_fails_with_a_readable_report_and_no_container_left(pytest
     result, session = run_pages(pytester, monkeypatch, "broken_block.md")
     result.assert_outcomes(passed=1, failed=1)
     out = result.stdout.str()
-    assert "broken_block.md:7 [binary]: block failed: exit code 1" in out
+    assert "broken_block.md:7 [binary-bookworm]: block failed: exit code 1" in out
     assert "--- stdout ---\nbefore the failure" in out
     assert "never printed" not in out.split("--- stdout ---")[1].split("--- stderr ---")[0]
     assert leftover(session) == []
@@ -201,7 +201,8 @@ def test_the_journey_runs_pages_in_nav_order_on_one_host_with_hidden_set_up_off(
         "```bash\ncat /tmp/left-by-a\n```\n\n<!--pytest-codeblocks:expected-output-->\n\n"
         "```text\nfrom-a\n```\n\n```bash\ncat /tmp/made-by-hidden-set-up\n```\n")
     pytester.mkdir("tests")
-    (pytester.path / "tests" / "journey.yml").write_text("section: Guide\nhosts: [binary]\n")
+    (pytester.path / "tests" / "journey.yml").write_text(
+        "section: Guide\nhosts: [binary-bookworm]\n")
     pytester.makeini("[pytest]\nrunbook_pages = docs\n")
     session = f"journey-{os.getpid()}"
     own_session(monkeypatch, session)
@@ -213,7 +214,7 @@ def test_the_journey_runs_pages_in_nav_order_on_one_host_with_hidden_set_up_off(
     journey.assert_outcomes(passed=2, failed=1, skipped=1)
     out = journey.stdout.str()
     assert "hidden set-up is off" in out
-    assert "journey: docs/b.md:20 [binary]: block failed: exit code 1" in out
+    assert "journey: docs/b.md:20 [binary-bookworm]: block failed: exit code 1" in out
     assert "No such file or directory" in out
-    assert "journey [binary]: 2 pages in nav order, 3 blocks ran" in out
+    assert "journey [binary-bookworm]: 2 pages in nav order, 3 blocks ran" in out
     assert leftover(session) == []

@@ -9,7 +9,7 @@ from tests.page_blocks import block_hosts
 
 PAGE = '''\
 ---
-hosts: [package, docker, binary]
+hosts: [package-trixie, docker-bookworm, binary-bookworm]
 ---
 # A page
 
@@ -70,11 +70,23 @@ def line_of(text: str, needle: str) -> int:
 
 
 def test_front_matter_lists_the_hosts_of_a_page():
-    assert page_hosts(PAGE) == ("package", "docker", "binary")
+    assert page_hosts(PAGE) == ("package-trixie", "docker-bookworm", "binary-bookworm")
 
 
-def test_a_page_without_front_matter_runs_on_the_binary_host():
-    assert page_hosts("# Title\n\nText\n") == ("binary",)
+def test_a_page_without_front_matter_runs_on_the_bookworm_binary_host():
+    assert page_hosts("# Title\n\nText\n") == ("binary-bookworm",)
+
+
+def test_every_host_name_says_its_install_method_and_debian_release():
+    from tests.hosts import HOSTS
+
+    assert all(name == f"{h.method}-{h.release}" for name, h in HOSTS.items())
+    assert {h.release for h in HOSTS.values()} == {"bookworm", "trixie"}
+
+
+def test_a_page_host_named_without_its_release_is_a_usage_error():
+    with pytest.raises(pytest.UsageError, match="unknown host kind"):
+        page_hosts("---\nhosts: [package]\n---\n# x\n")
 
 
 def test_an_unknown_host_in_front_matter_is_a_usage_error():

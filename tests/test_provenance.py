@@ -18,7 +18,7 @@ from tests.docs_harness import record_provenance
 ROOT = Path(__file__).resolve().parent.parent
 PAGE = '''\
 ---
-hosts: [package, binary]
+hosts: [package-trixie, binary-bookworm]
 ---
 # A page
 
@@ -57,33 +57,38 @@ def page(tmp_path) -> Path:
     return path
 
 
-def report(**hosts: tuple[int, int]) -> dict:
+def report(hosts: dict[str, tuple[int, int]]) -> dict:
     return {"influxd": "2.9.1", "pages": {"docs/page.md": {
         h: {"passed": p, "failed": f, "skipped": 0, "date": "2026-11-29"}
         for h, (p, f) in hosts.items()}}}
 
 
+PKG, BIN = "package-trixie", "binary-bookworm"
+
+
 def test_a_page_that_passed_on_every_host_says_what_ran_where_and_when(hook, page):
-    line = hook.provenance_line(page, "docs/page.md", report(package=(3, 0), binary=(2, 0)))
-    assert line == ("*2 commands on this page ran against InfluxDB 2.9.1 on the package and "
-                    "binary hosts on 2026-11-29.*\n")
+    line = hook.provenance_line(page, "docs/page.md", report({PKG: (3, 0), BIN: (2, 0)}))
+    assert line == ("*2 commands on this page ran against InfluxDB 2.9.1 on the Linux package "
+                    "(Debian 13) and binary (Debian 12) hosts on 2026-11-29.*\n")
     assert hook._unverified == []
 
 
 def test_the_line_publishes_how_long_the_page_took_on_each_host(hook, page):
-    data = report(package=(3, 0), binary=(2, 0))
-    data["pages"]["docs/page.md"]["package"]["s"] = 4.25
-    data["pages"]["docs/page.md"]["binary"]["s"] = 1.0
+    data = report({PKG: (3, 0), BIN: (2, 0)})
+    data["pages"]["docs/page.md"][PKG]["s"] = 4.25
+    data["pages"]["docs/page.md"][BIN]["s"] = 1.0
     line = hook.provenance_line(page, "docs/page.md", data)
-    assert line.endswith("on 2026-11-29 (package 4.2 s, binary 1.0 s).*\n"), line
+    assert line.endswith("on 2026-11-29 (Linux package (Debian 13) 4.2 s, "
+                         "binary (Debian 12) 1.0 s).*\n"), line
 
 
 def test_a_partial_or_failed_run_does_not_count_for_its_host(hook, page):
-    line = hook.provenance_line(page, "docs/page.md", report(package=(2, 0), binary=(1, 1)))
+    line = hook.provenance_line(page, "docs/page.md", report({PKG: (2, 0), BIN: (1, 1)}))
     assert "Not run in this build" in line  # neither host ran every block and passed
-    assert sorted(hook._unverified) == ["docs/page.md[binary]", "docs/page.md[package]"]
-    line = hook.provenance_line(page, "docs/page.md", report(binary=(2, 0)))
-    assert "on the binary host on 2026-11-29. Not run on the package host yet." in line
+    assert sorted(hook._unverified) == [f"docs/page.md[{BIN}]", f"docs/page.md[{PKG}]"]
+    line = hook.provenance_line(page, "docs/page.md", report({BIN: (2, 0)}))
+    assert ("on the binary (Debian 12) host on 2026-11-29. Not run on the Linux package "
+            "(Debian 13) host yet.") in line
 
 
 def test_without_a_report_the_page_says_so_plainly(hook, page):
@@ -93,18 +98,18 @@ def test_without_a_report_the_page_says_so_plainly(hook, page):
 def test_a_page_without_commands_gets_no_line(hook, tmp_path):
     plain = tmp_path / "plain.md"
     plain.write_text("# Reference\n\nText only.\n")
-    assert hook.provenance_line(plain, "docs/plain.md", report()) is None
+    assert hook.provenance_line(plain, "docs/plain.md", report({})) is None
 
 
 def test_the_harness_merges_each_run_into_the_report(tmp_path):
-    record_provenance(tmp_path, {("docs/a.md", "binary"): {"passed": 4, "failed": 0,
+    record_provenance(tmp_path, {("docs/a.md", "binary-bookworm"): {"passed": 4, "failed": 0,
                                                             "skipped": 0, "s": 2.345}})
-    record_provenance(tmp_path, {("docs/b.md", "package"): {"passed": 1, "failed": 1,
+    record_provenance(tmp_path, {("docs/b.md", "package-trixie"): {"passed": 1, "failed": 1,
                                                              "skipped": 0}})
     data = json.loads((tmp_path / "reports" / "provenance.json").read_text())
-    assert data["pages"]["docs/a.md"]["binary"]["passed"] == 4
-    assert data["pages"]["docs/a.md"]["binary"]["s"] == 2.3
-    assert data["pages"]["docs/b.md"]["package"]["failed"] == 1
+    assert data["pages"]["docs/a.md"]["binary-bookworm"]["passed"] == 4
+    assert data["pages"]["docs/a.md"]["binary-bookworm"]["s"] == 2.3
+    assert data["pages"]["docs/b.md"]["package-trixie"]["failed"] == 1
     assert data["influxd"] == "2.9.1"
 
 
@@ -123,4 +128,4 @@ def test_the_publishing_build_fails_when_a_page_did_not_run(tmp_path):
     assert proc.returncode != 0
     # Pages are listed in name order; any nav page will do.
     assert "did not pass on every host they declare: docs/" in proc.stderr
-    assert "docs/ca-signed.md[binary]" in proc.stderr
+    assert "docs/ca-signed.md[binary-bookworm]" in proc.stderr

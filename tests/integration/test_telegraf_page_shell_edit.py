@@ -46,7 +46,7 @@ def switch_blocks() -> list[tuple[int, str]]:
     _, plan = page_plan(PAGE)
     return [(p.block.lineno, p.block.code) for p in plan
             if first < p.block.lineno < last and not p.hidden and p.block.syntax == "bash"
-            and p.runs_on("package")]  # the Linux package tab: telegraf on this machine
+            and p.runs_on("package-bookworm")]  # the Linux package tab: telegraf on this machine
 
 
 CA = "/etc/ssl/influxdb/ca.crt"
