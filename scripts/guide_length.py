@@ -29,9 +29,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from tests.hosts import HOSTS  # noqa: E402
+from tests.hosts import HOSTS, TAB_TO_HOSTS  # noqa: E402
 from tests.page_blocks import (  # noqa: E402
     RUNNABLE,
+    TAB_LINE,
     block_hosts,
     hidden_lines,
     load_mkdocs_yml,
@@ -83,6 +84,9 @@ def page_length(path: Path, method: str) -> dict[str, int]:
         owner = owners.get(n)
         if n in skipped or (owner and method not in owner):
             continue
+        tab = TAB_LINE.match(line)
+        if tab and method not in TAB_TO_HOSTS.get(tab["title"], {method}):
+            continue  # another method's tab title
         fence = FENCE.match(line)
         if fence:
             if not fence_open and fence["lang"] in RUNNABLE:

@@ -11,10 +11,11 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def page_unit() -> str:
     text = (ROOT / "docs" / "configure.md").read_text()
-    found = re.search(r"cat > /etc/systemd/system/influxdb\.service <<'EOF'\n(.*?)\n    EOF\n",
+    # The block sits in a tab (and a box): its lines carry the EOF line's indent.
+    found = re.search(r"cat > /etc/systemd/system/influxdb\.service <<'EOF'\n(.*?)\n( *)EOF\n",
                       text, re.S)
     assert found, "configure.md no longer writes /etc/systemd/system/influxdb.service"
-    return "".join(line.removeprefix("    ") + "\n" for line in found[1].splitlines())
+    return "".join(line.removeprefix(found[2]) + "\n" for line in found[1].splitlines())
 
 
 def test_the_unit_the_page_prints_is_the_one_the_hidden_set_ups_install():
