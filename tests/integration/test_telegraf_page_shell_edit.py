@@ -151,7 +151,7 @@ def test_a_file_with_other_than_one_output_is_never_replaced(tmp_path, telegraf_
     conf = _conf(tmp_path, text)
     # A careless reader pastes every step although the count says stop.
     steps = run_steps(conf.parent, telegraf_bin, ca_file, keep_going=True)
-    assert steps[1].stdout.strip() == count  # what the page tells them to stop at
+    assert steps[0].stdout.strip() == count  # the first step counts; the page says stop
     assert steps[-2].returncode != 0  # the step that would put the file in place refuses
     assert conf.read_text() == text
 
