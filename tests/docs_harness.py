@@ -71,7 +71,18 @@ LIVE_JOURNEY_FILE = "live-journey.yml"
 # install block checks.
 SITE_URL = "https://RUNBOOK_SITE/"
 PYZ_SHA256 = "RUNBOOK_PYZ_SHA256"
-PLACEHOLDERS = {"NUMBER_OF_DAYS": "365", SITE_URL: "file:///opt/runbook/build/"}
+# The internet a reader's server reaches, mapped to what the hosts (which have
+# none) run instead, the same way: Let's Encrypt's ACME directories, staging and
+# production, to the Pebble CA that tests/page_setup/start-pebble.sh starts, and
+# acme.md's example DNS provider API to Pebble's DNS server (pebble-challtestsrv's
+# management API). Only these exact URLs are mapped, no certbot flag
+# (`--staging`, `--test-cert`); the clients page's installs are mapped by
+# tests/page_setup/client-kit.sh instead (config files of apt, pip and npm).
+ACME_TEST_CA = "https://localhost:14000/dir"
+PLACEHOLDERS = {"NUMBER_OF_DAYS": "365", SITE_URL: "file:///opt/runbook/build/",
+                "https://acme-staging-v02.api.letsencrypt.org/directory": ACME_TEST_CA,
+                "https://acme-v02.api.letsencrypt.org/directory": ACME_TEST_CA,
+                "https://dns-api.example.test/": "http://localhost:8055/"}
 
 
 def _is_controller(config: pytest.Config) -> bool:
