@@ -106,9 +106,12 @@ def _journal(start: float, end: float) -> list[str]:
     return [line[:200] for line in out.splitlines() if any(k in line for k in keep)][:40]
 
 
-def config_diff() -> dict[str, list[str]]:
-    """The reader's files after run 1's last page against after run 2's."""
+def config_diff() -> dict[str, list[str]] | None:
+    """The reader's files after run 1's last page against after run 2's;
+    None on a host that ran the Guide once (rounds_by_release)."""
     snaps = STATE / "snap"
+    if not (snaps / "run2").is_dir():
+        return None
     last = {}
     for run in ("run1", "run2"):
         pages = sorted((snaps / run).iterdir(), key=lambda p: p.stat().st_mtime)

@@ -82,3 +82,25 @@ def test_each_broken_promise_is_named(change, says):
     report.update(change)
     problems = check(report, LIMITS)
     assert len(problems) == 1 and says in problems[0], problems
+
+
+def test_a_host_that_ran_the_guide_once_has_no_run2_comparison_and_passes():
+    report = copy.deepcopy(GOOD)
+    report["run2_vs_run1"] = None
+    assert check(report, LIMITS) == []
+
+
+def test_the_rounds_follow_the_release_of_the_host():
+    from tests.hosts import HOSTS
+    from tests.live_journey import rounds
+
+    spec = {"rounds": 2, "rounds_by_release": {"trixie": 1}}
+    assert rounds(spec, HOSTS["package-bookworm"]) == 2
+    assert rounds(spec, HOSTS["docker-trixie"]) == 1
+    assert rounds({"rounds": 3}, HOSTS["binary-trixie"]) == 3
+
+
+def test_config_diff_is_none_without_a_second_run(report_module, tmp_path, monkeypatch):
+    (tmp_path / "snap" / "run1" / "telegraf.md").mkdir(parents=True)
+    monkeypatch.setattr(report_module, "STATE", tmp_path)
+    assert report_module.config_diff() is None
