@@ -23,11 +23,8 @@ if [[ -f $kit/stamp && $(cat "$kit/stamp") == "$stamp" ]]; then
   echo "$kit"
   exit 0
 fi
-command -v dpkg-scanpackages >/dev/null || {
-  echo "ERROR: dpkg-scanpackages not found: it indexes the kit's .debs" >&2
-  echo "  fix: apt-get install dpkg-dev" >&2
-  exit 2
-}
+# dpkg-scanpackages indexes the kit's .debs: install it like every other tool.
+command -v dpkg-scanpackages >/dev/null || "$root/scripts/apt-install.sh" dpkg-dev
 mkdir -p "$root/build"
 tmp=$(mktemp -d "$root/build/client-kit.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT
