@@ -7,7 +7,7 @@ import sys
 
 import click
 
-from runbook.cli import cli
+from runbook.cli import Seconds, cli
 from runbook.errors import EXIT_FAILED, EXIT_OK
 
 
@@ -17,7 +17,7 @@ from runbook.errors import EXIT_FAILED, EXIT_OK
               default="intermediate", show_default=True,
               help="Mozilla server-side TLS profile (guidelines 5.7).")
 @click.option("--ca", "ca_file", help="CA file to verify against (default: the system store).")
-@click.option("--timeout", type=click.FloatRange(0.1, 600), default=5.0, show_default=True,
+@click.option("--timeout", type=Seconds(0.1, 600), default=5.0, show_default=True,
               help="Seconds for each network step (connect, handshake, read).")
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 def grade(url: str, profile: str, ca_file: str | None, timeout: float, as_json: bool) -> None:
