@@ -226,6 +226,17 @@ def _probe_served(plan: HookPlan, store: PairStore) -> Served:
     return Served(der)
 
 
+def _probe_settled(plan: HookPlan, store: PairStore) -> Served:
+    """What is served once a server that is still starting answers (or after
+    PROBE_TIMEOUT): the last word of a failed hook is a probe, not a guess."""
+    deadline = time.monotonic() + PROBE_TIMEOUT
+    while True:
+        served = _probe_served(plan, store)
+        if served.der is not None or time.monotonic() >= deadline:
+            return served
+        time.sleep(POLL_S)
+
+
 def _keep_as_previous(plan: HookPlan, store: PairStore, served: Served,
                       new: Pair) -> Pair | None:
     """The rollback target: the pair that is served, never a guess. With nothing
@@ -319,7 +330,7 @@ def _roll_back(plan: HookPlan, store: PairStore, new: Pair, previous: Pair | Non
                why: str) -> None:
     new_serial = _serial(new.cert)
     if previous is None:
-        now = _probe_served(plan, store).describe(plan)
+        now = _probe_settled(plan, store).describe(plan)
         raise RollbackFailed(f"the new certificate (serial {new_serial}) is not served: {why}; "
                              "there was no previous pair (none influxd could load) to put "
                              f"back; a probe now: {now}",
@@ -332,7 +343,7 @@ def _roll_back(plan: HookPlan, store: PairStore, new: Pair, previous: Pair | Non
         raise HookRolledBack(f"the new certificate (serial {new_serial}) is not served: {why}; "
                              f"the previous one (serial {old_serial}) is served again",
                              fix="fix the cause above, then run certbot renew --force-renewal")
-    probed = _probe_served(plan, store)
+    probed = _probe_settled(plan, store)
     state = ("influxd is down" if probed.der is None
              else "influxd serves neither" if probed.pair not in (new, previous)
              else "influxd serves the new one")
