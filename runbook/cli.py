@@ -42,6 +42,7 @@ _NO_ARGS: type[click.ClickException] = getattr(  # click 8.2 on; older versions 
     click.exceptions, "NoArgsIsHelpError", type("_Never", (click.ClickException,), {}))
 _CONTROL = re.compile(r"[\x00-\x09\x0b-\x1f\x7f]")
 Progress = Callable[[str], None]
+JSON_DIAGNOSES = 1000  # matching lines `doctor --json` reports at most
 
 
 class Seconds(click.FloatRange):
@@ -470,10 +471,15 @@ def doctor(log_file: Path | None, as_json: bool) -> None:
 
     data = (read_input(log_file, "log", limit=LOG_LIMIT) if log_file
             else read_stdin("log", limit=LOG_LIMIT))
-    found = diagnose(data.decode(errors="replace"))
-    if as_json:
-        click.echo(json.dumps({"diagnoses": [{"line": line, **s.as_dict()}
-                                             for line, s in found]}, indent=2))
+    text = data.decode(errors="replace")
+    found = diagnose(text, limit=JSON_DIAGNOSES if as_json else None)
+    if as_json:  # bounded: 16 MiB of matching lines would be hundreds of MB of JSON
+        report: dict[str, object] = {"diagnoses": [{"line": line, **s.as_dict()}
+                                                   for line, s in found]}
+        if len(found) >= JSON_DIAGNOSES:
+            report["truncated"] = (f"stopped after {JSON_DIAGNOSES} matching lines; "
+                                   "the rest of the log was not read")
+        click.echo(json.dumps(report, indent=2))
     elif not found:
         click.echo("No known TLS symptom found.")
     else:

@@ -59,11 +59,11 @@ class Target:
                              fix="e.g. https://localhost:8086", url=url)
         for name in (parts.hostname, server_name):
             if name is not None:
-                _check_host_name(name, url)
+                check_host_name(name, url)
         return cls(parts.hostname, port or 443, server_name or parts.hostname)
 
 
-def _check_host_name(name: str, url: str) -> None:
+def check_host_name(name: str, url: str) -> None:
     """Refuse names that cannot be looked up or sent as SNI (IDNA rules, NUL bytes)."""
     try:
         if "\x00" in name or not name.strip():
@@ -212,7 +212,7 @@ def verify(target: Target, ctx: ssl.SSLContext, timeout: float = DEFAULT_TIMEOUT
         with handshake(target, ctx, timeout):
             return None
     except ssl.SSLCertVerificationError as exc:
-        return cn_only_reason(target, timeout) or exc.verify_message or str(exc)
+        return with_cn_only(exc.verify_message or str(exc), target, timeout)
     except (ssl.SSLError, OSError) as exc:
         return str(exc)
     except ProbeError as exc:
@@ -236,6 +236,12 @@ def cn_only(der: bytes) -> bool:
 CN_ONLY = ("the certificate has no subjectAltName and names the host only in its CN: Go "
            "clients (Telegraf, the influx CLI) refuse it (x509: certificate relies on legacy "
            "Common Name field, use SANs instead)")
+
+
+def with_cn_only(message: str, target: Target, timeout: float) -> str:
+    """A verification failure's message, plus CN_ONLY when that is (also) the cause."""
+    cn = cn_only_reason(target, timeout)
+    return f"{message}; {cn}" if cn else message
 
 
 def cn_only_reason(target: Target, timeout: float) -> str | None:
@@ -277,7 +283,7 @@ def served_leaf(url: str, *, ca_file: str | None = None, server_name: str | None
         with handshake(target, tls_context(ca_file), timeout) as tls:
             der = tls.getpeercert(binary_form=True)
     except ssl.SSLCertVerificationError as exc:
-        why = cn_only_reason(target, timeout) or exc.verify_message or exc
+        why = with_cn_only(exc.verify_message or str(exc), target, timeout)
         raise ProbeError(f"{target.host}:{target.port} does not verify as "
                          f"{target.server_name}: {why}",
                          fix="check the chain and the name (runbook probe URL)",
