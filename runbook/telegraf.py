@@ -73,9 +73,8 @@ def _outputs(doc: dict[str, Any], name: str) -> tuple[list[dict[str, Any]], list
         return [], [_shape_error(name, "'outputs' is not a table of plugins",
                                  "write [[outputs.influxdb_v2]] sections")]
     outputs = section.get("influxdb_v2", [])
-    if isinstance(outputs, dict):
-        return [], [_shape_error(name, "[outputs.influxdb_v2] is a single table",
-                                 "write it as an array of tables: [[outputs.influxdb_v2]]")]
+    if isinstance(outputs, dict):  # [outputs.influxdb_v2]: Telegraf 1.39.3 loads it as one
+        outputs = [outputs]
     if not isinstance(outputs, list) or not all(isinstance(o, dict) for o in outputs):
         return [], [_shape_error(name, "outputs.influxdb_v2 is not an array of tables",
                                  "write [[outputs.influxdb_v2]] sections")]

@@ -182,6 +182,7 @@ class Servers:
         self._tls = self._trickle_tls_context()
         # TLS handshakes complete; anything else gets an HTTP answer, a byte a second
         self.trickle = self._serve(self._trickle, threaded=True)
+        self.slow_tls = self._serve(self._slow_tls, threaded=True)  # each handshake: 0.5 s late
         with contextlib.closing(socket.socket()) as s:  # a port nothing listens on
             s.bind(("127.0.0.1", 0))
             self.closed = s.getsockname()[1]
@@ -249,6 +250,15 @@ class Servers:
                 if self._stop.wait(1.0):
                     return
                 conn.sendall(bytes([byte]))
+
+    def _slow_tls(self, conn: socket.socket) -> None:
+        with contextlib.suppress(OSError, ssl.SSLError):
+            if self._stop.wait(0.5):
+                return
+            conn.settimeout(5)
+            tls = self._tls.wrap_socket(conn, server_side=True)
+            self._sockets.append(tls)
+            tls.recv(1)
 
     def close(self) -> None:
         self._stop.set()
