@@ -166,6 +166,7 @@ def _stage(plan: HookPlan, store: PairStore, chain: bytes, key: bytes) -> tuple[
         pair = store.commit(staging)
     except BaseException:
         store.clean_staging()
+        store.forget_empty()
         raise
     _checkpoint("committed")
     return pair, findings

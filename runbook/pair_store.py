@@ -177,6 +177,11 @@ class PairStore:
             for folder in self.pairs.glob(f"{STAGING_PREFIX}*"):
                 shutil.rmtree(folder, ignore_errors=True)
 
+    def forget_empty(self) -> None:
+        """Remove .pairs if a refused first run left it empty."""
+        with contextlib.suppress(OSError):
+            self.pairs.rmdir()
+
     def staging(self) -> Path:
         self.pairs.mkdir(mode=0o755, exist_ok=True)
         folder = Path(tempfile.mkdtemp(prefix=STAGING_PREFIX, dir=self.pairs))
