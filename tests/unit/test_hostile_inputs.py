@@ -605,6 +605,12 @@ def test_zz_the_corpus_covers_every_subcommand() -> None:
         "generated_in_process": len(LEDGER) - CHANNELS[False] - CHANNELS[True],
         "exit_codes": by_rc, "slowest": {"command": slowest[0], "case": slowest[1],
                                          "seconds": round(slowest[2], 3)},
+        "case_limit_seconds": CASE_LIMIT,
+        "slowest_per_subcommand": {
+            command: dict(zip(("case", "seconds"), max(
+                ((case, round(seconds, 3)) for c, case, seconds, _ in LEDGER if c == command),
+                key=lambda row: row[1]), strict=True))
+            for command in counts},
     }, indent=2) + "\n")
     expected = {"certs self-signed", "certs ca", "certs issue", "check", "probe",
                 "telegraf-config", "doctor", "demo", "down", "bench", "wait", "grade",
