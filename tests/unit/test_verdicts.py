@@ -61,13 +61,14 @@ def pki(tmp_path_factory) -> dict[str, Path]:
 TLS11_ONLY = ("-tls1_1", "-cipher", "ALL:@SECLEVEL=0")  # OpenSSL 3 allows 1.1 at level 0
 
 
-def test_probe_assesses_a_tls_1_1_only_server(pki):
-    with s_server(pki["cert"], pki["key"], *TLS11_ONLY) as port:
+@pytest.mark.parametrize("flag, version", [("-tls1_1", "TLSv1.1"), ("-tls1", "TLSv1.0")])
+def test_probe_assesses_a_server_of_tls_1_0_or_1_1_only(pki, flag, version):
+    with s_server(pki["cert"], pki["key"], flag, *TLS11_ONLY[1:]) as port:
         proc = runbook("probe", f"https://localhost:{port}", "--ca", str(pki["ca"]), "--json")
     assert proc.returncode in (0, 1), proc.stderr
     result = json.loads(proc.stdout)
-    assert result["negotiated_version"] == "TLSv1.1"
-    assert result["versions"]["TLSv1.1"] == "accepted"
+    assert result["negotiated_version"] == version.replace("TLSv1.0", "TLSv1")
+    assert result["versions"][version] == "accepted"
     assert result["versions"]["TLSv1.2"].startswith("refused")
 
 
