@@ -258,14 +258,16 @@ def _keep_as_previous(plan: HookPlan, store: PairStore, served: Served,
 # --- 5. restart and verify -------------------------------------------------------------------
 
 def _run_restart(plan: HookPlan) -> str | None:
-    """None when the restart command exits 0 in time; else why not. Waits for the
-    process, not for its output to close: a child it leaves running (influxd &)
-    may hold the output open for ever."""
+    """None when the restart command exits 0 in time; else why not, from its
+    standard error. Waits for the process, not for its output to close: a child it
+    leaves running (influxd &) holds that output for ever. So no pipe (a full or
+    closed one would block or kill that child), and standard output, where influxd
+    logs, goes to /dev/null rather than into a file no one reads."""
     command = shlex.join(plan.restart)
     with tempfile.TemporaryFile() as output:
         try:
             proc = subprocess.Popen(plan.restart, stdin=subprocess.DEVNULL,  # noqa: S603 - the operator's own command
-                                    stdout=output, stderr=subprocess.STDOUT)
+                                    stdout=subprocess.DEVNULL, stderr=output)
         except OSError as exc:
             return f"`{command}` could not run: {exc.strerror or exc}"
         try:
