@@ -367,7 +367,7 @@ def deploy(plan: HookPlan) -> HookResult:
         _checkpoint("locked")
         store.clean_staging()
         new, findings = _stage(plan, store, chain, key)
-        store.adopt()
+        store.adopt(_checkpoint)
         _checkpoint("adopted")
         served = _probe_served(plan, store)
         previous = _keep_as_previous(plan, store, served, new)

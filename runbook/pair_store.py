@@ -28,7 +28,7 @@ import os
 import shutil
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -252,8 +252,9 @@ class PairStore:
         path = self.dest / name
         return path.is_symlink() and os.readlink(path) == f"{LIVE}/{name}"
 
-    def adopt(self) -> None:
-        """Turn the old layout into this one; every path resolves as before throughout."""
+    def adopt(self, step: Callable[[str], None] = lambda name: None) -> None:
+        """Turn the old layout into this one; every path resolves as before throughout
+        (`step` is told each path linked, for tests that interrupt in between)."""
         cert, key = self.dest / CERT_NAME, self.dest / KEY_NAME
         if all(self._served_path_linked(n) for n in (CERT_NAME, KEY_NAME)):
             return
@@ -268,6 +269,7 @@ class PairStore:
                     os.unlink(tmp)
                 os.symlink(f"{LIVE}/{name}", tmp)
                 os.replace(tmp, self.dest / name)
+                step(f"linked-{name}")
         old = self.dest / PREVIOUS
         if old.is_dir() and not old.is_symlink():
             kept = self.previous()

@@ -75,6 +75,7 @@ POINTS = [
     ("locked", signal.SIGINT, False),
     ("staged", signal.SIGTERM, False),
     ("committed", signal.SIGINT, False),
+    ("linked-server.crt", signal.SIGTERM, False),  # old layout: cert a link, key a file
     ("adopted", signal.SIGTERM, False),
     ("previous-kept", signal.SIGINT, False),
     ("swapped", signal.SIGTERM, False),
