@@ -10,8 +10,10 @@ and one line (RUNBOOK_DEBUG=1 shows the traceback).
 from __future__ import annotations
 
 import json
+import math
 import os
 import re
+import signal
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -26,6 +28,7 @@ from runbook.errors import (
     EXIT_FAILED,
     EXIT_INTERRUPTED,
     EXIT_OK,
+    EXIT_TERMINATED,
     EXIT_USAGE,
     InputError,
     RefusingToOverwrite,
@@ -39,6 +42,27 @@ _NO_ARGS: type[click.ClickException] = getattr(  # click 8.2 on; older versions 
     click.exceptions, "NoArgsIsHelpError", type("_Never", (click.ClickException,), {}))
 _CONTROL = re.compile(r"[\x00-\x09\x0b-\x1f\x7f]")
 Progress = Callable[[str], None]
+JSON_DIAGNOSES = 1000  # matching lines `doctor --json` reports at most
+
+
+class Seconds(click.FloatRange):
+    """A FloatRange that also refuses nan and inf: nan passes every comparison
+    (so every range), and neither ends a wait."""
+
+    def convert(self, value: Any, param: click.Parameter | None,
+                ctx: click.Context | None) -> Any:
+        number = super().convert(value, param, ctx)
+        if not math.isfinite(number):
+            self.fail(f"{value!r} is not a finite number of seconds", param, ctx)
+        return number
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, handled as Ctrl-C is: the same clean-ups run, one line, exit 143."""
+
+
+def _raise_terminated(signum: int, frame: object) -> None:
+    raise Terminated
 
 
 def progress(message: str) -> None:
@@ -72,7 +96,19 @@ def _os_error(exc: OSError) -> tuple[str, str, int]:
 
 
 def main(argv: list[str] | None = None) -> NoReturn:
-    """Run the CLI; every way out goes through here with a documented exit code."""
+    """Run the CLI; every way out goes through here with a documented exit code.
+    SIGTERM ends it as Ctrl-C does (clean-ups run), not at once."""
+    try:
+        old = signal.signal(signal.SIGTERM, _raise_terminated)
+    except ValueError:  # not the main thread (a test): nothing to install
+        _main(argv)
+    try:
+        _main(argv)
+    finally:
+        signal.signal(signal.SIGTERM, old)
+
+
+def _main(argv: list[str] | None) -> NoReturn:
     args = sys.argv[1:] if argv is None else argv
     as_json = "--json" in args
     code: Any = EXIT_OK
@@ -98,6 +134,9 @@ def main(argv: list[str] | None = None) -> NoReturn:
         _report("UsageError", exc.format_message(), "see: runbook COMMAND --help",
                 EXIT_USAGE if exc.exit_code == EXIT_USAGE else exc.exit_code or EXIT_FAILED,
                 as_json)
+    except Terminated:
+        _report("Terminated", "terminated (SIGTERM)", "run the command again; it resumes from "
+                "what is done", EXIT_TERMINATED, as_json)
     except (click.Abort, KeyboardInterrupt):
         _report("Interrupted", "interrupted", "run the command again; it resumes from what is "
                 "done", EXIT_INTERRUPTED, as_json)
@@ -323,7 +362,7 @@ def check(cert_path: Path, key_path: Path, host: str | None, ca_path: Path | Non
 @click.option("--ca", "ca_file", help="CA file to verify against (default: the system store).")
 @click.option("--server-name", help="Name to verify, if not the URL's host.")
 @click.option("--ciphers", is_flag=True, help="Also list each TLS 1.2 cipher accepted.")
-@click.option("--timeout", type=click.FloatRange(0.1, 600), default=5.0, show_default=True,
+@click.option("--timeout", type=Seconds(0.1, 600), default=5.0, show_default=True,
               help="Seconds for each network step (connect, handshake, read).")
 @click.option("--compare-files", "compare_files", metavar="CERT",
               help="Also compare the served certificate with the one in CERT (renewed on "
@@ -432,10 +471,15 @@ def doctor(log_file: Path | None, as_json: bool) -> None:
 
     data = (read_input(log_file, "log", limit=LOG_LIMIT) if log_file
             else read_stdin("log", limit=LOG_LIMIT))
-    found = diagnose(data.decode(errors="replace"))
-    if as_json:
-        click.echo(json.dumps({"diagnoses": [{"line": line, **s.as_dict()}
-                                             for line, s in found]}, indent=2))
+    text = data.decode(errors="replace")
+    found = diagnose(text, limit=JSON_DIAGNOSES if as_json else None)
+    if as_json:  # bounded: 16 MiB of matching lines would be hundreds of MB of JSON
+        report: dict[str, object] = {"diagnoses": [{"line": line, **s.as_dict()}
+                                                   for line, s in found]}
+        if len(found) >= JSON_DIAGNOSES:
+            report["truncated"] = (f"stopped after {JSON_DIAGNOSES} matching lines; "
+                                   "the rest of the log was not read")
+        click.echo(json.dumps(report, indent=2))
     elif not found:
         click.echo("No known TLS symptom found.")
     else:

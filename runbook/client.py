@@ -63,6 +63,8 @@ def tls_context(ca_file: str | os.PathLike[str] | None = None, *, insecure: bool
                              path=str(ca_file)) from exc
     if version is not None:
         ctx.minimum_version = ctx.maximum_version = version
+    # Go clients (Telegraf, the influx CLI) match names against SANs only; so do we.
+    ctx.hostname_checks_common_name = False
     return ctx
 
 

@@ -278,13 +278,27 @@ ACME_SYMPTOMS: tuple[Symptom, ...] = (
 )
 
 
-def diagnose(text: str) -> list[tuple[str, Symptom]]:
-    """(line, symptom) for each line of `text` that matches a known symptom."""
+# Terminal control sequences (colours, cursor moves, title changes) and other
+# control characters: a log line is echoed, and must not drive the terminal.
+_ESCAPES = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?|\x1b[@-_]?"
+                      r"|[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def printable(line: str) -> str:
+    """`line` without terminal escape sequences or control characters."""
+    return _ESCAPES.sub("", line)
+
+
+def diagnose(text: str, *, limit: int | None = None) -> list[tuple[str, Symptom]]:
+    """(line, symptom) for each line of `text` that matches a known symptom, the line
+    made printable; at most `limit` of them (None: all)."""
     found: list[tuple[str, Symptom]] = []
     for line in text.splitlines():
         line = line[:LINE_LIMIT]
         for symptom in ACME_SYMPTOMS + CLIENT_SYMPTOMS + SYMPTOMS:
             if re.search(symptom.pattern, line, re.IGNORECASE):
-                found.append((line.strip(), symptom))
+                found.append((printable(line).strip(), symptom))
                 break
+        if limit is not None and len(found) >= limit:
+            break
     return found

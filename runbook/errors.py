@@ -25,7 +25,7 @@ to fix it in `fix`. `exit_code` is the class's; the CLI uses it as is.
 from __future__ import annotations
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_ENVIRONMENT = 0, 1, 2, 3
-EXIT_BUG, EXIT_INTERRUPTED = 70, 130
+EXIT_BUG, EXIT_INTERRUPTED, EXIT_TERMINATED = 70, 130, 143
 
 
 class RunbookError(Exception):

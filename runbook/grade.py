@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 
 from runbook.grade_scan import Scan
+from runbook.probe import CN_ONLY
 from runbook.tls_profiles import GUIDELINES_VERSION, PROFILES, Profile
 
 NOT_CONFIGURABLE = "not configurable in influxd 2.9.1"
@@ -127,7 +128,12 @@ def _certificate(scan: Scan, p: Profile) -> list[Deviation]:
                              f"days; {p.name} allows at most {p.max_lifespan_days}", NEW_PAIR,
                              "issue one valid for 90 days (--days 90), renew it on a "
                              "schedule, restart influxd after each renewal"))
-    if scan.verify_error is not None:
+    if scan.verify_error is not None and CN_ONLY in scan.verify_error:
+        out.append(Deviation("certificate-cn-only", f"certificate does not verify: "
+                             f"{scan.verify_error}", NEW_PAIR,
+                             "reissue it with the host names and IPs in subjectAltName "
+                             "(runbook certs issue --san HOST) and restart influxd"))
+    elif scan.verify_error is not None:
         out.append(Deviation("certificate-trust", f"certificate does not verify: "
                              f"{scan.verify_error}", "tls-cert (full chain, right names)",
                              "serve leaf + intermediates in tls-cert, with the URL's host in "

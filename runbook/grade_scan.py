@@ -10,25 +10,39 @@ plain HTTP, silence) is a NotGradable error: bad input, exit 2.
 from __future__ import annotations
 
 import contextlib
+import functools
 import shutil
 import socket
 import ssl
 import subprocess
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
+from typing import TypeVar
 
 from runbook.client import tls_context
+from runbook.deadline import Deadline, check_seconds
 from runbook.errors import EXIT_USAGE, EnvironmentProblem, ProbeError, UsageError
 from runbook.probe import (
     VERSIONS,
     Target,
+    _cipher_accepted,
     _permissive_context,
+    _step,
+    _tls12_cipher_names,
     handshake,
-    tls12_ciphers_accepted,
     try_version,
     verify,
 )
 
 CURVES = ("X25519", "prime256v1", "secp384r1", "secp521r1", "X448")
+DEFAULT_BUDGET = 30.0  # seconds for a whole scan (about 60 handshakes and 10 s_client runs)
+T = TypeVar("T")
+WORKERS = 8  # handshakes at once: quick on a 2-core machine, gentle on the server
+
+
+class GradeOverBudget(ProbeError):
+    """The scan's total budget ran out before every handshake was tried."""
 
 
 class NotGradable(ProbeError):
@@ -114,7 +128,8 @@ def _first_handshake(target: Target, timeout: float, scan: Scan) -> None:
         scan.certificate = _certificate_facts(der)
 
 
-_S_CLIENT_VERSION = {ssl.TLSVersion.TLSv1_2: "-tls1_2", ssl.TLSVersion.TLSv1_3: "-tls1_3"}
+_S_CLIENT_VERSION = {ssl.TLSVersion.TLSv1: "-tls1", ssl.TLSVersion.TLSv1_1: "-tls1_1",
+                     ssl.TLSVersion.TLSv1_2: "-tls1_2", ssl.TLSVersion.TLSv1_3: "-tls1_3"}
 TLS13_SUITES = ("TLS_AES_128_GCM_SHA256", "TLS_AES_256_GCM_SHA384",
                 "TLS_CHACHA20_POLY1305_SHA256", "TLS_AES_128_CCM_SHA256",
                 "TLS_AES_128_CCM_8_SHA256")
@@ -132,9 +147,9 @@ def _s_client(target: Target, args: list[str], what: str, timeout: float) -> boo
            target.server_name, *args]
     try:  # s_client's own steps have no timeout: bound the whole run
         proc = subprocess.run(cmd, stdin=subprocess.DEVNULL, capture_output=True,  # noqa: S603
-                              text=True, timeout=2 * timeout)
+                              text=True, timeout=timeout)
     except subprocess.TimeoutExpired:
-        raise ProbeError(f"{target.host}:{target.port} gave no answer within {2 * timeout:g}s "
+        raise ProbeError(f"{target.host}:{target.port} gave no answer within {timeout:g}s "
                          f"(handshake offering {what})", fix="raise --timeout only for a "
                          "slow link", host=target.host, port=target.port) from None
     if proc.returncode != 0 and "SSL_CONF_cmd" in proc.stderr:  # unknown to this openssl
@@ -147,7 +162,7 @@ def curve_accepted(target: Target, curve: str, version: ssl.TLSVersion,
     """Whether a handshake offering only `curve` (ECDHE suites only) completes; None when
     this machine's openssl cannot offer that curve."""
     args = ["-groups", curve, _S_CLIENT_VERSION[version]]
-    if version == ssl.TLSVersion.TLSv1_2:
+    if version != ssl.TLSVersion.TLSv1_3:  # 1.0 and 1.1 need security level 0 too
         args += ["-cipher", "ECDHE:@SECLEVEL=0"]
     return _s_client(target, args, curve, timeout)
 
@@ -157,29 +172,67 @@ def tls13_suite_accepted(target: Target, suite: str, timeout: float) -> bool | N
     return _s_client(target, ["-tls1_3", "-ciphersuites", suite], suite, timeout)
 
 
-def scan(url: str, *, ca_file: str | None = None, timeout: float = 5.0) -> Scan:
-    """Everything a grade needs; each network step is bounded by `timeout`."""
+def scan(url: str, *, ca_file: str | None = None, timeout: float = 5.0,
+         budget: float = DEFAULT_BUDGET) -> Scan:
+    """Everything a grade needs. Each handshake is bounded by `timeout`, the whole
+    scan by `budget`: after the first handshake the others run a few at a time,
+    and a scan the budget cuts short is an error, never a partial grade."""
     if url.lower().startswith("http://"):  # say "grade", not probe's wording
         raise UsageError(f"grade needs an https:// URL, not {url!r}",
                          fix=f"use https://{url[len('http://'):]}", url=url)
+    for name, value in (("--timeout", timeout), ("--budget", budget)):
+        check_seconds(name, value)
     target = Target.from_url(url)
     verifying = tls_context(ca_file)  # a bad CA file fails before any connection
+    total = Deadline(budget)
     result = Scan(url=url)
-    _first_handshake(target, timeout, result)
+    _first_handshake(target, min(timeout, budget), result)
     try:
-        result.versions = [v for v in VERSIONS if try_version(target, v, timeout) == "accepted"]
-        result.ciphers = tls12_ciphers_accepted(target, timeout)
-        if "TLSv1.3" in result.versions:
-            result.tls13_suites = [x for x in TLS13_SUITES
-                                   if tls13_suite_accepted(target, x, timeout)]
-        newest = VERSIONS[result.versions[-1]] if result.versions else ssl.TLSVersion.TLSv1_2
-        for curve in CURVES:
-            accepted = curve_accepted(target, curve, newest, timeout)
+        _versions_ciphers_trust(target, verifying, timeout, total, result)
+        _suites_and_curves(target, timeout, total, result)
+    except ProbeError as exc:  # the server went silent or away half-way
+        if not total.expired:
+            raise NotGradable(exc.message, fix=exc.fix, **exc.context) from None
+    if total.expired:
+        raise GradeOverBudget(f"grading {url} took its whole budget of {budget:g}s; "
+                              "the handshakes left would be counted as refused",
+                              fix="raise --budget (a slow link or a server that answers "
+                                  "slowly), or lower --timeout", url=url, budget=budget)
+    return result
+
+
+def _bounded(timeout: float, total: Deadline, step: Callable[..., T], *args: object) -> T:
+    """step(*args, seconds): a handshake given `timeout`, or what is left of the
+    budget when it starts, if less."""
+    return step(*args, _step(timeout, total))
+
+
+def _versions_ciphers_trust(target: Target, verifying: ssl.SSLContext, timeout: float,
+                            total: Deadline, result: Scan) -> None:
+    """Versions, TLS 1.2 suites and verification: all their handshakes at once."""
+    run = functools.partial(_bounded, timeout, total)
+    with ThreadPoolExecutor(max_workers=WORKERS) as pool:
+        versions = {v: pool.submit(run, try_version, target, v) for v in VERSIONS}
+        ciphers = {n: pool.submit(run, _cipher_accepted, target, n)
+                   for n in _tls12_cipher_names()}
+        verified = pool.submit(run, verify, target, verifying)
+        result.versions = [v for v, f in versions.items() if f.result() == "accepted"]
+        result.ciphers = [n for n, f in ciphers.items() if f.result()]
+        result.verify_error = verified.result()
+
+
+def _suites_and_curves(target: Target, timeout: float, total: Deadline, result: Scan) -> None:
+    """TLS 1.3 suites and curves (openssl s_client), at once, at the newest version."""
+    newest = VERSIONS[result.versions[-1]] if result.versions else ssl.TLSVersion.TLSv1_2
+    suites = TLS13_SUITES if "TLSv1.3" in result.versions else ()
+    run = functools.partial(_bounded, timeout, total)
+    with ThreadPoolExecutor(max_workers=WORKERS) as pool:
+        suite_jobs = {x: pool.submit(run, tls13_suite_accepted, target, x) for x in suites}
+        curve_jobs = {c: pool.submit(run, curve_accepted, target, c, newest) for c in CURVES}
+        result.tls13_suites = [x for x, f in suite_jobs.items() if f.result()]
+        for curve, job in curve_jobs.items():
+            accepted = job.result()
             if accepted is None:
                 result.untested_curves.append(curve)
             elif accepted:
                 result.curves.append(curve)
-        result.verify_error = verify(target, verifying, timeout)
-    except ProbeError as exc:  # the server went silent or away half-way
-        raise NotGradable(exc.message, fix=exc.fix, **exc.context) from None
-    return result

@@ -8,17 +8,21 @@ can offer them; a refusal seen here is the server's.
 from __future__ import annotations
 
 import contextlib
+import functools
+import math
 import socket
 import ssl
 import warnings
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from urllib.parse import urlsplit
 
 from runbook.client import tls_context
+from runbook.deadline import Deadline, connect, in_parallel, recv_until
 from runbook.errors import ProbeError, UsageError
 from runbook.pem import serial_hex
 
-DEFAULT_TIMEOUT = 5.0  # seconds for each network step: connect, handshake, read
+DEFAULT_TIMEOUT = 5.0  # seconds for each network step: connect, handshake and read together
 PLAIN_HTTP_READ_LIMIT = 64 * 1024
 
 VERSIONS = {
@@ -55,11 +59,11 @@ class Target:
                              fix="e.g. https://localhost:8086", url=url)
         for name in (parts.hostname, server_name):
             if name is not None:
-                _check_host_name(name, url)
+                check_host_name(name, url)
         return cls(parts.hostname, port or 443, server_name or parts.hostname)
 
 
-def _check_host_name(name: str, url: str) -> None:
+def check_host_name(name: str, url: str) -> None:
     """Refuse names that cannot be looked up or sent as SNI (IDNA rules, NUL bytes)."""
     try:
         if "\x00" in name or not name.strip():
@@ -91,14 +95,16 @@ class ProbeResult:
 
 def _permissive_context(version: ssl.TLSVersion | None = None,
                         ciphers: str = "ALL:@SECLEVEL=0") -> ssl.SSLContext:
+    """A client that offers anything, TLS 1.0 included (Python's own floor is
+    1.2, and OpenSSL's security level 1 refuses 1.0/1.1: @SECLEVEL=0 lifts both)."""
     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
     ctx.check_hostname = False
     ctx.verify_mode = ssl.CERT_NONE
     ctx.set_ciphers(ciphers)
-    if version is not None:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", DeprecationWarning)
-            ctx.minimum_version = version
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        ctx.minimum_version = version or ssl.TLSVersion.TLSv1
+        if version is not None:
             ctx.maximum_version = version
     return ctx
 
@@ -110,12 +116,12 @@ def _silent(target: Target, timeout: float, step: str) -> ProbeError:
             "only for a slow link", host=target.host, port=target.port)
 
 
-def _connect(target: Target, timeout: float) -> socket.socket:
-    """A TCP connection whose every later read and write also times out after `timeout`."""
+def _connect(target: Target, deadline: Deadline) -> socket.socket:
+    """A TCP connection made before `deadline`."""
     try:
-        return socket.create_connection((target.host, target.port), timeout=timeout)
+        return connect(target.host, target.port, deadline)
     except TimeoutError:
-        raise _silent(target, timeout, "connecting") from None
+        raise _silent(target, deadline.seconds, "connecting") from None
     except (OSError, UnicodeError) as exc:
         raise ProbeError(
             f"cannot connect to {target.host}:{target.port}: "
@@ -128,10 +134,14 @@ def _connect(target: Target, timeout: float) -> socket.socket:
 def handshake(target: Target, ctx: ssl.SSLContext,
               timeout: float = DEFAULT_TIMEOUT) -> ssl.SSLSocket:
     """A completed TLS handshake (caller closes it), ssl.SSLError or OSError if refused,
-    ProbeError if the server stays silent past `timeout`."""
-    sock = _connect(target, timeout)
+    ProbeError if connecting and the handshake together take over `timeout`."""
+    deadline = Deadline(timeout)
+    sock = _connect(target, deadline)
     try:
-        return ctx.wrap_socket(sock, server_hostname=target.server_name)
+        deadline.arm(sock)  # CPython bounds the whole handshake by the socket's timeout
+        tls = ctx.wrap_socket(sock, server_hostname=target.server_name)
+        tls.settimeout(max(deadline.left(), 0.001))
+        return tls
     except TimeoutError:
         sock.close()
         raise _silent(target, timeout, "TLS handshake") from None
@@ -146,43 +156,102 @@ def try_version(target: Target, version: str, timeout: float = DEFAULT_TIMEOUT) 
             return "accepted"
     except (ssl.SSLError, OSError) as exc:
         return f"refused: {getattr(exc, 'reason', None) or exc}"
+    except ProbeError as exc:
+        return f"refused: {exc.message}"
 
 
-def tls12_ciphers_accepted(target: Target, timeout: float = DEFAULT_TIMEOUT) -> list[str]:
-    """Each TLS 1.2 cipher suite the server accepts, offered one at a time."""
-    offered = [c["name"] for c in _permissive_context().get_ciphers()
-               if c["protocol"] != "TLSv1.3"]
-    accepted = []
-    for name in offered:
-        try:
-            ctx = _permissive_context(ssl.TLSVersion.TLSv1_2, f"{name}:@SECLEVEL=0")
-            with handshake(target, ctx, timeout):
-                accepted.append(name)
-        except (ssl.SSLError, OSError):
-            continue
-    return accepted
+def _tls12_cipher_names() -> list[str]:
+    return [c["name"] for c in _permissive_context().get_ciphers() if c["protocol"] != "TLSv1.3"]
+
+
+def _cipher_accepted(target: Target, name: str, timeout: float) -> bool:
+    try:
+        ctx = _permissive_context(ssl.TLSVersion.TLSv1_2, f"{name}:@SECLEVEL=0")
+        with handshake(target, ctx, timeout):
+            return True
+    except (ssl.SSLError, OSError, ProbeError):
+        return False
+
+
+def tls12_ciphers_accepted(target: Target, timeout: float = DEFAULT_TIMEOUT,
+                           budget: Deadline | None = None) -> list[str]:
+    """Each TLS 1.2 cipher suite the server accepts, offered one at a time, several
+    handshakes at once; each within `timeout`, all within `budget` if given."""
+    names = _tls12_cipher_names()
+    results = in_parallel([functools.partial(_cipher_accepted, target, n,
+                                             _step(timeout, budget)) for n in names])
+    return [n for n, ok in zip(names, results, strict=True) if ok]
+
+
+def _step(timeout: float, budget: Deadline | None) -> float:
+    """A step's own limit: `timeout`, or what is left of the budget if less."""
+    if budget is None:
+        return timeout
+    return max(0.001, min(timeout, budget.left()))
 
 
 def plain_http_refused(target: Target, timeout: float = DEFAULT_TIMEOUT) -> bool:
-    """Whether plain HTTP to the TLS port gets Go's 400 refusal (read at most 64 KiB)."""
+    """Whether plain HTTP to the TLS port gets Go's 400 refusal (read at most 64 KiB,
+    within `timeout` in all)."""
+    deadline = Deadline(timeout)
     data = b""
-    with contextlib.closing(_connect(target, timeout)) as sock, contextlib.suppress(OSError):
+    with contextlib.suppress(OSError, ProbeError), \
+            contextlib.closing(_connect(target, deadline)) as sock:
+        deadline.arm(sock)
         sock.sendall(f"GET /api/v2/ping HTTP/1.0\r\nHost: {target.host}\r\n\r\n".encode())
-        while len(data) < PLAIN_HTTP_READ_LIMIT and (chunk := sock.recv(4096)):
-            data += chunk
+        data = recv_until(sock, deadline, limit=PLAIN_HTTP_READ_LIMIT,
+                          done=PLAIN_HTTP_REFUSAL.encode())
     text = data.decode(errors="replace")
     return text.startswith("HTTP/1.0 400") and PLAIN_HTTP_REFUSAL in text
 
 
 def verify(target: Target, ctx: ssl.SSLContext, timeout: float = DEFAULT_TIMEOUT) -> str | None:
-    """None when chain and hostname verify with `ctx` (see client.tls_context)."""
+    """None when chain and hostname verify with `ctx` (see client.tls_context); a
+    certificate that names the host only in its CN fails, as it does in Go clients."""
     try:
         with handshake(target, ctx, timeout):
             return None
     except ssl.SSLCertVerificationError as exc:
-        return exc.verify_message or str(exc)
+        return with_cn_only(exc.verify_message or str(exc), target, timeout)
     except (ssl.SSLError, OSError) as exc:
         return str(exc)
+    except ProbeError as exc:
+        return exc.message
+
+
+def cn_only(der: bytes) -> bool:
+    """Whether the certificate has no subjectAltName (a name only in its CN)."""
+    from cryptography import x509
+
+    try:
+        cert = x509.load_der_x509_certificate(der)
+        cert.extensions.get_extension_for_class(x509.SubjectAlternativeName)
+    except x509.ExtensionNotFound:
+        return True
+    except ValueError:
+        return False
+    return False
+
+
+CN_ONLY = ("the certificate has no subjectAltName and names the host only in its CN: Go "
+           "clients (Telegraf, the influx CLI) refuse it (x509: certificate relies on legacy "
+           "Common Name field, use SANs instead)")
+
+
+def with_cn_only(message: str, target: Target, timeout: float) -> str:
+    """A verification failure's message, plus CN_ONLY when that is (also) the cause."""
+    cn = cn_only_reason(target, timeout)
+    return f"{message}; {cn}" if cn else message
+
+
+def cn_only_reason(target: Target, timeout: float) -> str | None:
+    """CN_ONLY when the server's leaf has no SAN; None otherwise (or if it cannot be read)."""
+    try:
+        with handshake(target, _permissive_context(), timeout) as tls:
+            der = tls.getpeercert(binary_form=True)
+    except (ssl.SSLError, OSError, ProbeError):
+        return None
+    return CN_ONLY if der and cn_only(der) else None
 
 
 def _describe_cert(der: bytes) -> dict[str, object]:
@@ -208,21 +277,42 @@ def _describe_cert(der: bytes) -> dict[str, object]:
 def served_leaf(url: str, *, ca_file: str | None = None, server_name: str | None = None,
                 timeout: float = DEFAULT_TIMEOUT) -> bytes:
     """The DER of the certificate the server at `url` presents, over a handshake
-    verified (chain and name) against `ca_file` or the system store."""
+    verified (chain and name, SANs only) against `ca_file` or the system store."""
     target = Target.from_url(url, server_name)
     try:
         with handshake(target, tls_context(ca_file), timeout) as tls:
             der = tls.getpeercert(binary_form=True)
     except ssl.SSLCertVerificationError as exc:
+        why = with_cn_only(exc.verify_message or str(exc), target, timeout)
         raise ProbeError(f"{target.host}:{target.port} does not verify as "
-                         f"{target.server_name}: {exc.verify_message or exc}",
+                         f"{target.server_name}: {why}",
                          fix="check the chain and the name (runbook probe URL)",
                          host=target.host, port=target.port) from None
     except (ssl.SSLError, OSError) as exc:
-        raise ProbeError(f"no TLS handshake with {target.host}:{target.port}: "
-                         f"{getattr(exc, 'reason', None) or exc}",
-                         fix="is influxd running with TLS there? (ss -ltnp | grep 8086)",
-                         host=target.host, port=target.port) from exc
+        raise _no_handshake(target, exc) from None
+    if not der:
+        raise ProbeError(f"{target.host}:{target.port} presented no certificate",
+                         host=target.host, port=target.port)
+    return der
+
+
+def _no_handshake(target: Target, exc: BaseException) -> ProbeError:
+    return ProbeError(f"no TLS handshake with {target.host}:{target.port}: "
+                      f"{getattr(exc, 'reason', None) or exc}",
+                      fix="is influxd running with TLS there? (ss -ltnp | grep 8086)",
+                      host=target.host, port=target.port)
+
+
+def served_leaf_unverified(url: str, *, server_name: str | None = None,
+                           timeout: float = DEFAULT_TIMEOUT) -> bytes:
+    """The DER of the certificate the server at `url` presents, trusted or not
+    (to tell which pair on disk it is)."""
+    target = Target.from_url(url, server_name)
+    try:
+        with handshake(target, _permissive_context(), timeout) as tls:
+            der = tls.getpeercert(binary_form=True)
+    except (ssl.SSLError, OSError) as exc:
+        raise _no_handshake(target, exc) from None
     if not der:
         raise ProbeError(f"{target.host}:{target.port} presented no certificate",
                          host=target.host, port=target.port)
@@ -276,10 +366,11 @@ def probe(url: str, *, ca_file: str | None = None, server_name: str | None = Non
           compare_files: str | None = None) -> ProbeResult:
     """Everything `runbook probe` reports about the server at `url`.
 
-    Every network step has `timeout` seconds; a server that stays silent ends
-    the probe with ProbeError at its first silence, so the whole probe is bounded.
+    Every network step (connect, handshake and its reads together) has `timeout`
+    seconds; the steps after the first run at once, so the whole probe is bounded
+    by 2 x `timeout` (3 x with `ciphers`).
     """
-    if not 0 < timeout <= 600:
+    if not (math.isfinite(timeout) and 0 < timeout <= 600):
         raise UsageError(f"timeout {timeout!r} is out of range", fix="give 0.1 to 600 seconds")
     target = Target.from_url(url, server_name)
     verifying = tls_context(ca_file)  # a bad CA file fails before any connection
@@ -304,11 +395,16 @@ def probe(url: str, *, ca_file: str | None = None, server_name: str | None = Non
                          f"{getattr(exc, 'reason', None) or exc}",
                          fix="is this port serving TLS? try: curl -v http://HOST:PORT/health",
                          host=target.host, port=target.port) from exc
-    for name in VERSIONS:
-        result.versions[name] = try_version(target, name, timeout)
-    result.verify_error = verify(target, verifying, timeout)
+    # The other steps at once: each within `timeout`, so the probe ends
+    # within twice that (plus --ciphers' own batch), whatever the server does.
+    with ThreadPoolExecutor(max_workers=len(VERSIONS) + 2) as pool:
+        versions = {v: pool.submit(try_version, target, v, timeout) for v in VERSIONS}
+        verified = pool.submit(verify, target, verifying, timeout)
+        refused = pool.submit(plain_http_refused, target, timeout)
+        result.versions = {v: f.result() for v, f in versions.items()}
+        result.verify_error = verified.result()
+        result.plain_http_refused = refused.result()
     result.verified = result.verify_error is None
-    result.plain_http_refused = plain_http_refused(target, timeout)
     if ciphers:
         result.tls12_ciphers = tls12_ciphers_accepted(target, timeout)
     return result

@@ -12,8 +12,8 @@ https:// URL.
 
 from __future__ import annotations
 
-import http.client
 import os
+import re
 import ssl
 import time
 from dataclasses import dataclass
@@ -22,11 +22,15 @@ from urllib.parse import urlsplit
 
 from runbook import __version__
 from runbook.client import tls_context
+from runbook.deadline import Deadline, check_seconds, connect, recv_until
 from runbook.errors import ProbeError, UsageError
 from runbook.wait import poll_until
 
 POLL_S = 0.05
 USER_AGENT = f"runbook-wait/{__version__}"
+HEAD_LIMIT = 16 * 1024  # bytes of status line and headers read at most
+BODY_LIMIT = 512  # bytes of a 4xx body read, to recognise Go's refusal
+PLAIN_TO_TLS = b"HTTP request to an HTTPS server"
 
 
 @dataclass
@@ -71,22 +75,78 @@ def process_running(pid: int) -> bool:
 
 
 def _target(url: str) -> tuple[str, str, int, str]:
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
+    """(scheme, host, port, path) of `url`; UsageError, at once, for one that cannot work."""
+    from runbook.probe import check_host_name
+
+    try:
+        parts = urlsplit(url)
+        host, port = parts.hostname, parts.port
+    except ValueError as exc:  # "[x]", "[::1", a port beyond 65535
+        raise UsageError(f"bad URL {url!r}: {exc}",
+                         fix="give the health URL, e.g. https://localhost:8086/health") from None
+    if parts.scheme not in ("http", "https") or not host:
         raise UsageError(f"not an http:// or https:// URL: {url!r}",
                          fix="give the health URL, e.g. https://localhost:8086/health")
+    if port == 0:
+        raise UsageError(f"port 0 in {url!r} cannot be connected to",
+                         fix="use a port from 1 to 65535")
+    check_host_name(host, url)  # a name no lookup can find: waiting cannot help
+    return parts.scheme, host, port or (443 if parts.scheme == "https" else 80), \
+        parts.path or "/health"
+
+
+def _status(head: bytes) -> int:
+    """The status code of an HTTP answer's first line; ConnectionError if it is none."""
+    line = head.split(b"\r\n", 1)[0]
+    match = re.fullmatch(rb"HTTP/\d(?:\.\d)? (\d{3})(?: .*)?", line)
+    if match is None:
+        raise ConnectionError(f"not an HTTP answer: {line[:60]!r}")
+    return int(match.group(1))
+
+
+def ask(host: str, port: int, path: str, ctx: ssl.SSLContext | None,
+        deadline: Deadline) -> tuple[int, bytes]:
+    """(status, start of the body) of GET `path`, all of it (connect, handshake,
+    request, answer) within `deadline`: a server that trickles ends on time."""
+    sock = connect(host, port, deadline)
     try:
-        port = parts.port or (443 if parts.scheme == "https" else 80)
-    except ValueError:
-        raise UsageError(f"bad port in {url!r}", fix="use a port from 1 to 65535") from None
-    return parts.scheme, parts.hostname, port, parts.path or "/health"
+        if ctx is not None:
+            deadline.arm(sock)  # CPython bounds the whole handshake by the socket's timeout
+            sock = ctx.wrap_socket(sock, server_hostname=host)
+        deadline.arm(sock)
+        # Some servers refuse a request without a User-Agent (Pebble, as ACME asks).
+        sock.sendall(f"GET {path} HTTP/1.1\r\nHost: {host}\r\nUser-Agent: {USER_AGENT}\r\n"
+                     f"Connection: close\r\n\r\n".encode())
+        data = recv_until(sock, deadline, limit=HEAD_LIMIT, done=b"\r\n\r\n")
+        if b"\r\n\r\n" not in data and deadline.expired:
+            raise TimeoutError(f"no complete answer within {deadline.seconds:g}s")
+        status = _status(data)
+        head, _, body = data.partition(b"\r\n\r\n")
+        if 400 <= status < 500 and len(body) < BODY_LIMIT:  # the body may say why
+            body += recv_until(sock, deadline, limit=BODY_LIMIT - len(body),
+                               done=PLAIN_TO_TLS)
+        return status, body[:BODY_LIMIT]
+    finally:
+        sock.close()
+
+
+def _not_trusted(url: str, host: str, port: int, exc: ssl.SSLCertVerificationError,
+                 deadline: Deadline) -> NotTrusted:
+    from runbook.probe import Target, with_cn_only
+
+    why = with_cn_only(exc.verify_message, Target(host, port, host), max(deadline.left(), 0.5))
+    return NotTrusted(f"{url} answered, but its certificate does not verify: {why}",
+                      fix="give the CA that signed it (--ca), or check the name in the URL; "
+                          "runbook doctor explains the message", url=url)
 
 
 def wait_ready(url: str, *, ca_file: str | None = None, insecure: bool = False,
                timeout: float = 30.0, pid: int | None = None) -> Ready:
     """Poll `url` until it answers 2xx (503 and no answer: ask again); raise
     WaitTimeout naming the last error at the deadline, and NotTrusted, NotTLS,
-    UnexpectedAnswer or (with `pid`, the server's process) ProcessExited at once."""
+    UnexpectedAnswer or (with `pid`, the server's process) ProcessExited at once.
+    Each try ends by the overall deadline, whatever the server does."""
+    check_seconds("--timeout", timeout)
     scheme, host, port, path = _target(url)
     ctx = tls_context(ca_file, insecure=insecure) if scheme == "https" else None
     started = time.monotonic()
@@ -99,22 +159,11 @@ def wait_ready(url: str, *, ca_file: str | None = None, insecure: bool = False,
                 fix="its log says why it stopped (for influxd: journalctl -u influxdb, docker "
                     "logs influxdb or its log file; runbook doctor --log FILE explains it)",
                 url=url, pid=pid)
-        per_try = max(0.05, min(2.0, deadline - time.monotonic()))
-        conn: http.client.HTTPConnection
-        if ctx is not None:
-            conn = http.client.HTTPSConnection(host, port, context=ctx, timeout=per_try)
-        else:
-            conn = http.client.HTTPConnection(host, port, timeout=per_try)
+        this_try = Deadline(max(0.05, min(2.0, deadline - time.monotonic())))
         try:
-            # Some servers refuse a request without one (Pebble, as ACME asks).
-            conn.request("GET", path, headers={"User-Agent": USER_AGENT})
-            response = conn.getresponse()
-            status, body = response.status, response.read(512)
+            status, body = ask(host, port, path, ctx, this_try)
         except ssl.SSLCertVerificationError as exc:
-            raise NotTrusted(
-                f"{url} answered, but its certificate does not verify: {exc.verify_message}",
-                fix="give the CA that signed it (--ca), or check the name in the URL; "
-                    "runbook doctor explains the message", url=url) from None
+            raise _not_trusted(url, host, port, exc, this_try) from None
         except ssl.SSLError as exc:
             if exc.reason == "WRONG_VERSION_NUMBER":
                 raise NotTLS(f"{url} answers plain HTTP, not TLS",
@@ -122,13 +171,11 @@ def wait_ready(url: str, *, ca_file: str | None = None, insecure: bool = False,
                                  "see troubleshoot.md#tls-requires-specifying-both-cert-and-key",
                              url=url) from None
             raise
-        finally:
-            conn.close()
         if 200 <= status < 300:
             return status
         if status >= 500:  # influxd answers 503 while it opens its stores
             raise ConnectionError(f"HTTP {status}")
-        if b"HTTP request to an HTTPS server" in body:
+        if PLAIN_TO_TLS in body:
             raise NotTLS(f"{url}: the server there speaks HTTPS, not plain HTTP",
                          fix=f"use {url.replace('http://', 'https://', 1)}", url=url)
         raise UnexpectedAnswer(f"{url} answered HTTP {status}, not ready",

@@ -26,7 +26,12 @@ def render_output(
     With `ca_file` Telegraf verifies the server; `insecure_skip_verify` is
     only for a self-signed certificate and cannot be combined with a CA.
     """
-    if urlsplit(url).scheme != "https":
+    try:
+        scheme = urlsplit(url).scheme
+    except ValueError as exc:  # "[::1:8086": an unclosed IPv6 bracket
+        raise UsageError(f"bad URL {url!r}: {exc}", fix="e.g. --url https://influxdb:8086",
+                         url=url) from None
+    if scheme != "https":
         raise UsageError(f"{url} is not an https:// URL",
                          fix="a TLS-enabled InfluxDB is reached with https://", url=url)
     if ca_file and insecure_skip_verify:
@@ -68,9 +73,8 @@ def _outputs(doc: dict[str, Any], name: str) -> tuple[list[dict[str, Any]], list
         return [], [_shape_error(name, "'outputs' is not a table of plugins",
                                  "write [[outputs.influxdb_v2]] sections")]
     outputs = section.get("influxdb_v2", [])
-    if isinstance(outputs, dict):
-        return [], [_shape_error(name, "[outputs.influxdb_v2] is a single table",
-                                 "write it as an array of tables: [[outputs.influxdb_v2]]")]
+    if isinstance(outputs, dict):  # [outputs.influxdb_v2]: Telegraf 1.39.3 loads it as one
+        outputs = [outputs]
     if not isinstance(outputs, list) or not all(isinstance(o, dict) for o in outputs):
         return [], [_shape_error(name, "outputs.influxdb_v2 is not an array of tables",
                                  "write [[outputs.influxdb_v2]] sections")]
@@ -78,7 +82,9 @@ def _outputs(doc: dict[str, Any], name: str) -> tuple[list[dict[str, Any]], list
 
 
 def lint_config(text: str, *, name: str = "telegraf.conf") -> list[Finding]:
-    """TLS mistakes in the influxdb_v2 outputs of a Telegraf config."""
+    """TLS mistakes in the influxdb_v2 outputs of a Telegraf config, judged as
+    Telegraf 1.39.3 reads it (tests/unit/test_telegraf_agrees.py runs it)."""
+    text = text.removeprefix("\ufeff")  # a UTF-8 byte order mark: Telegraf skips it
     try:
         doc = tomlkit.parse(text).unwrap()
     except (tomlkit.exceptions.TOMLKitError, ValueError, RecursionError) as exc:
@@ -98,6 +104,25 @@ def lint_config(text: str, *, name: str = "telegraf.conf") -> list[Finding]:
     return findings
 
 
+TELEGRAF_DEFAULT_URL = "http://localhost:8086"  # influxdb_v2.go, when urls is empty
+
+
+def _url_findings(url: str, where: str) -> list[Finding]:
+    """What Telegraf does with one of the urls: refuses it (Go's url.Parse fails on
+    a leading space or control character), or writes plain HTTP (any case of http)."""
+    if url != url.strip() or any(ord(c) < 0x20 or c == "\x7f" for c in url):
+        return [Finding("telegraf-bad-url", ERROR,
+                        f"{where}: {url!r} has a space or control character around or in it: "
+                        "Telegraf cannot parse it and does not start the output",
+                        f"write {url.strip()!r} without them")]
+    scheme, sep, rest = url.partition("://")
+    if sep and scheme.lower() == "http":
+        return [Finding("telegraf-http-url", ERROR,
+                        f"{where}: {url} is plain HTTP; a TLS influxd answers it with 400",
+                        f"use https://{rest}")]
+    return []
+
+
 def _lint_output(out: dict[str, Any], where: str) -> list[Finding]:
     findings = []
     urls = out.get("urls", [])
@@ -107,12 +132,13 @@ def _lint_output(out: dict[str, Any], where: str) -> list[Finding]:
     if not isinstance(urls, list) or not all(isinstance(u, str) for u in urls):
         return [_shape_error(where, f"urls = {urls!r} is not a list of strings",
                              'write urls = ["https://HOST:8086"]')]
+    if not urls:
+        return [Finding(
+            "telegraf-no-urls", ERROR,
+            f"{where}: no urls: Telegraf then writes plain HTTP to {TELEGRAF_DEFAULT_URL}",
+            'set urls = ["https://HOST:8086"]')]
     for url in urls:
-        if url.startswith("http://"):
-            findings.append(Finding(
-                "telegraf-http-url", ERROR,
-                f"{where}: {url} is plain HTTP; a TLS influxd answers it with 400",
-                f"use {url.replace('http://', 'https://', 1)}"))
+        findings += _url_findings(url, where)
     skip = out.get("insecure_skip_verify", False)
     ca = out.get("tls_ca")
     if not isinstance(skip, bool) or not (ca is None or isinstance(ca, str)):
@@ -134,7 +160,7 @@ def _lint_output(out: dict[str, Any], where: str) -> list[Finding]:
             "telegraf-tls-settings-ignored", ERROR,
             f"{where}: {', '.join(tuned)} set without tls_ca: Telegraf silently ignores it",
             "set tls_ca (or tls_enable = true) alongside it"))
-    if any(u.startswith("https://") for u in urls) and not ca and not skip:
+    if any(u.lower().startswith("https://") for u in urls) and not ca and not skip:
         findings.append(Finding(
             "telegraf-no-trust", WARNING,
             f"{where}: https URL without tls_ca: only the system trust store is used",

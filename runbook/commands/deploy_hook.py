@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from runbook.cli import _print_findings, _user, cli
+from runbook.cli import Seconds, _print_findings, _user, cli
 from runbook.errors import UsageError
 
 
@@ -44,9 +44,9 @@ def _owner(user: str) -> tuple[int, int]:
 @click.option("--ca", "ca_file", type=click.Path(dir_okay=False),
               help="CA file clients trust. Default: the system trust store.")
 @click.option("--restart-command", default="systemctl restart influxdb", show_default=True)
-@click.option("--restart-timeout", type=click.FloatRange(1, 3600), default=60.0,
+@click.option("--restart-timeout", type=Seconds(1, 3600), default=60.0,
               show_default=True, help="Seconds for the restart command to return.")
-@click.option("--verify-timeout", type=click.FloatRange(0.5, 3600), default=20.0,
+@click.option("--verify-timeout", type=Seconds(0.5, 3600), default=20.0,
               show_default=True, help="Seconds for influxd to serve the new certificate.")
 def deploy_hook(host: str, lineage: Path | None, dest: Path, user: str, url: str,
                 ca_file: str | None, restart_command: str, restart_timeout: float,
@@ -54,7 +54,7 @@ def deploy_hook(host: str, lineage: Path | None, dest: Path, user: str, url: str
     """Give influxd the pair certbot just renewed: check it, install it with
     influxd's owner (key 0600), restart, verify the served serial, roll back
     on failure. Use as: certbot ... --deploy-hook "runbook deploy-hook --host NAME"."""
-    from runbook.deploy_hook import HookPlan, deploy
+    from runbook.deploy_hook import HookPlan, deploy, validate
 
     if lineage is None:
         env = os.environ.get("RENEWED_LINEAGE")
@@ -72,6 +72,7 @@ def deploy_hook(host: str, lineage: Path | None, dest: Path, user: str, url: str
     plan = HookPlan(lineage=lineage, host=host, owner=_owner(user), dest=dest, url=url,
                     restart=restart, ca_file=ca_file, restart_timeout=restart_timeout,
                     verify_timeout=verify_timeout)
+    validate(plan)  # before RENEWED_LINEAGE's files are even read
     result = deploy(plan)
     if result.findings:
         _print_findings(result.findings, as_json=False)

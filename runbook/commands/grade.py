@@ -7,7 +7,7 @@ import sys
 
 import click
 
-from runbook.cli import cli
+from runbook.cli import Seconds, cli
 from runbook.errors import EXIT_FAILED, EXIT_OK
 
 
@@ -17,10 +17,13 @@ from runbook.errors import EXIT_FAILED, EXIT_OK
               default="intermediate", show_default=True,
               help="Mozilla server-side TLS profile (guidelines 5.7).")
 @click.option("--ca", "ca_file", help="CA file to verify against (default: the system store).")
-@click.option("--timeout", type=click.FloatRange(0.1, 600), default=5.0, show_default=True,
+@click.option("--timeout", type=Seconds(0.1, 600), default=5.0, show_default=True,
               help="Seconds for each network step (connect, handshake, read).")
+@click.option("--budget", type=Seconds(1, 3600), default=30.0, show_default=True,
+              help="Seconds for the whole grade; its handshakes run several at a time.")
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
-def grade(url: str, profile: str, ca_file: str | None, timeout: float, as_json: bool) -> None:
+def grade(url: str, profile: str, ca_file: str | None, timeout: float, budget: float,
+          as_json: bool) -> None:
     """Grade the TLS server at URL; each deviation names the influxd setting that fixes it.
 
     Exit 0: compliant; 1: deviations; 2: bad input (no TLS server there, bad option).
@@ -29,7 +32,7 @@ def grade(url: str, profile: str, ca_file: str | None, timeout: float, as_json: 
     from runbook.grade_scan import scan
     from runbook.tls_profiles import GUIDELINES_VERSION
 
-    result = run_grade(scan(url, ca_file=ca_file, timeout=timeout), profile)
+    result = run_grade(scan(url, ca_file=ca_file, timeout=timeout, budget=budget), profile)
     if as_json:
         click.echo(json.dumps(result.as_dict(), indent=2))
     else:

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import click
 
-from runbook.cli import cli
+from runbook.cli import Seconds, cli
 
 
 @cli.command()
 @click.argument("url")
 @click.option("--ca", "ca_file", help="CA file to verify against (default: the system store).")
 @click.option("--insecure", is_flag=True, help="Skip verification (self-signed, not copied).")
-@click.option("--timeout", type=click.FloatRange(0.1, 3600), default=30.0, show_default=True,
+@click.option("--timeout", type=Seconds(0.1, 3600), default=30.0, show_default=True,
               help="Seconds to wait in all.")
 @click.option("--pid", type=click.IntRange(1, 4194304), metavar="PID",  # Linux PID_MAX_LIMIT
               help="The server's process: stop at once if it exits before answering.")

@@ -118,7 +118,8 @@ def test_forced_renewal_serves_the_new_serial_and_loses_no_telegraf_point(host):
     assert "rc=0" in log, log
     assert new != old and new == live_serial(host), log
     assert "influxd serves the new certificate" in log
-    key = sh(host, "stat -c '%U %a' /etc/ssl/influxdb/server.key").strip()
+    # -L: server.key is a link through .live to the pair folder (runbook/pair_store.py)
+    key = sh(host, "stat -L -c '%U %a' /etc/ssl/influxdb/server.key").strip()
     assert key == "influxdb 600"
     at_renewal, made, kept = counts_after(host, "renewal", stop_telegraf)
     failed_writes = sh(host, "journalctl -u telegraf-acme --no-pager -o cat "
@@ -175,6 +176,7 @@ def test_hook_refuses_a_bad_pair_by_name_and_influxd_keeps_serving_its_own(
     served_before = served_serial(refusing_host)
     pair = "/etc/ssl/influxdb/server.crt /etc/ssl/influxdb/server.key"
     files_before = sh(refusing_host, f"sha256sum {pair}")
+    tree_before = sh(refusing_host, "find /etc/ssl/influxdb | sort")
     out = sh(refusing_host, f"""set -e; rm -rf /root/bad; mkdir -m 700 /root/bad; cd /root/bad
 cp {live}/fullchain.pem {live}/privkey.pem .
 {spoil}
@@ -187,5 +189,5 @@ echo "exit $code" """)
     assert "Traceback" not in out
     assert served_serial(refusing_host) == served_before
     assert sh(refusing_host, f"sha256sum {pair}") == files_before
-    assert sh(refusing_host, "ls -A /etc/ssl/influxdb").split() == ["server.crt", "server.key"], (
-        "a staging folder or a previous/ copy was left behind")
+    assert sh(refusing_host, "find /etc/ssl/influxdb | sort") == tree_before, (
+        "a staging folder (.pairs/.new-*) or a new previous/ was left behind")

@@ -11,8 +11,10 @@ import contextlib
 import datetime as dt
 import os
 import socket
+import ssl
 import struct
 import subprocess
+import tempfile
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -139,8 +141,31 @@ def build_files(root: Path) -> None:
         "http": '[[outputs.influxdb_v2]]\nurls = ["http://h:8086"]\ntls_ca = "ca.crt"\n',
         "good": '[[outputs.influxdb_v2]]\nurls = ["https://h:8086"]\ntls_ca = "ca.crt"\n',
     }
+    # What Telegraf 1.39.3 does with these (issue 28, defect 8): no urls or urls = []
+    # writes plain HTTP to localhost:8086; any case of http:// is plain HTTP; a
+    # leading space stops the output; a byte order mark is skipped.
+    shapes.update({
+        "no-urls": '[[outputs.influxdb_v2]]\ntls_ca = "ca.crt"\n',
+        "urls-empty": '[[outputs.influxdb_v2]]\nurls = []\ntls_ca = "ca.crt"\n',
+        "http-upper": '[[outputs.influxdb_v2]]\nurls = ["HTTP://h:8086"]\ntls_ca = "ca.crt"\n',
+        "url-space": '[[outputs.influxdb_v2]]\nurls = [" http://h:8086"]\ntls_ca = "ca.crt"\n',
+        "bom-good": '\ufeff[[outputs.influxdb_v2]]\nurls = ["https://h:8086"]\n'
+                    'tls_ca = "ca.crt"\n',
+    })
     for name, text in shapes.items():
-        (root / f"{name}.toml").write_text(text)
+        (root / f"{name}.toml").write_text(text, encoding="utf-8")
+
+    # A certbot lineage and a site folder for deploy-hook's option checks.
+    (root / "lineage").mkdir()
+    (root / "lineage" / "fullchain.pem").write_bytes((root / "server.crt").read_bytes())
+    (root / "lineage" / "privkey.pem").write_bytes((root / "server.key").read_bytes())
+    (root / "dest").mkdir()
+
+    # Logs: a symptom wrapped in terminal escapes; 15 MiB of matching lines.
+    (root / "escapes.log").write_bytes(b"\x1b[31m\x1b]0;owned\x07tls: failed to parse private "
+                                       b"key\x1b[0m\x1b[2J\r\n")
+    line = b"tls: failed to parse private key\n"
+    (root / "matches.log").write_bytes(line * (15 * 1024 * 1024 // len(line)))
 
 
 class Servers:
@@ -154,6 +179,10 @@ class Servers:
         self.reset = self._serve(self._reset)  # accepts, then RST
         self.plain_http = self._serve(self._http)  # answers HTTP, not TLS
         self.never_accept = self._listen_only()  # the kernel completes the TCP handshake
+        self._tls = self._trickle_tls_context()
+        # TLS handshakes complete; anything else gets an HTTP answer, a byte a second
+        self.trickle = self._serve(self._trickle, threaded=True)
+        self.slow_tls = self._serve(self._slow_tls, threaded=True)  # each handshake: 0.5 s late
         with contextlib.closing(socket.socket()) as s:  # a port nothing listens on
             s.bind(("127.0.0.1", 0))
             self.closed = s.getsockname()[1]
@@ -163,7 +192,16 @@ class Servers:
         self._sockets.append(s)
         return int(s.getsockname()[1])
 
-    def _serve(self, handler) -> int:
+    @staticmethod
+    def _trickle_tls_context() -> ssl.SSLContext:
+        issued = certs.self_signed(["localhost"])
+        with tempfile.TemporaryDirectory() as d:
+            cert, key = issued.write(Path(d) / "t.crt", Path(d) / "t.key")
+            ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            ctx.load_cert_chain(cert, key)
+        return ctx
+
+    def _serve(self, handler, threaded: bool = False) -> int:
         listener = socket.create_server(("127.0.0.1", 0))
         listener.settimeout(0.1)
         self._sockets.append(listener)
@@ -175,7 +213,10 @@ class Servers:
                 except (TimeoutError, OSError):
                     continue
                 self._sockets.append(conn)
-                handler(conn)
+                if threaded:
+                    threading.Thread(target=handler, args=(conn,), daemon=True).start()
+                else:
+                    handler(conn)
 
         t = threading.Thread(target=loop, daemon=True)
         t.start()
@@ -195,6 +236,29 @@ class Servers:
             conn.recv(4096)
             conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nhi")
         conn.close()
+
+    def _trickle(self, conn: socket.socket) -> None:
+        with contextlib.suppress(OSError, ssl.SSLError):
+            conn.settimeout(5)
+            if conn.recv(1, socket.MSG_PEEK) == b"\x16":  # a TLS ClientHello
+                tls = self._tls.wrap_socket(conn, server_side=True)
+                self._sockets.append(tls)
+                tls.recv(1)  # a TLS client that only shakes hands closes here
+                conn = tls
+            answer = b"HTTP/1.0 400 Bad Request\r\n\r\n" + b"." * 100_000
+            for byte in answer:
+                if self._stop.wait(1.0):
+                    return
+                conn.sendall(bytes([byte]))
+
+    def _slow_tls(self, conn: socket.socket) -> None:
+        with contextlib.suppress(OSError, ssl.SSLError):
+            if self._stop.wait(0.5):
+                return
+            conn.settimeout(5)
+            tls = self._tls.wrap_socket(conn, server_side=True)
+            self._sockets.append(tls)
+            tls.recv(1)
 
     def close(self) -> None:
         self._stop.set()

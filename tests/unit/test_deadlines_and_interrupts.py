@@ -131,3 +131,60 @@ def test_ctrl_c_wrapped_by_python_during_import_still_counts_as_ctrl_c():
     except RuntimeError as wrapped:
         assert _is_interrupt(wrapped)
     assert not _is_interrupt(RuntimeError("a real bug"))
+
+
+# --- issue 28, defect 7: a deadline bounds the whole exchange, not each read -----------
+
+# Python's start-up and imports: 5.1 s for a `wait --timeout 2` in the corpus, four
+# processes at once on 2 cores at load average 12. Without the fix these ran past 120 s.
+STARTUP = 5.0
+
+
+def _timed(*args: str) -> tuple[subprocess.CompletedProcess[str], float]:
+    start = time.monotonic()
+    proc = subprocess.run([sys.executable, "-m", "runbook", *args], capture_output=True,
+                          text=True, timeout=120)
+    return proc, time.monotonic() - start
+
+
+def test_probe_of_a_server_that_trickles_ends_by_its_deadline():
+    # TLS handshakes complete; the plain HTTP check gets one byte a second.
+    with hostile.servers() as s:
+        proc, took = _timed("probe", f"https://127.0.0.1:{s.trickle}", "--timeout", "2")
+    assert proc.returncode == 1, proc.stderr
+    assert "plain HTTP refused: NO" in proc.stdout
+    assert took < 2 * 2 + STARTUP, took  # the first handshake, then the other steps at once
+
+
+@pytest.mark.parametrize("scheme, extra", [("http", ()), ("https", ("--insecure",))])
+def test_wait_on_a_server_that_trickles_ends_by_its_deadline(scheme, extra):
+    with hostile.servers() as s:
+        proc, took = _timed("wait", f"{scheme}://127.0.0.1:{s.trickle}/health", "--timeout",
+                            "2", *extra)
+    assert proc.returncode == 1, proc.stderr
+    assert proc.stderr.startswith("ERROR: timed out after 2s waiting for ")
+    assert took < 2 + STARTUP, took
+
+
+def test_grade_of_a_slow_server_ends_by_its_budget_and_says_so():
+    # Every handshake is 0.5 s late: about 60 of them, 8 at a time, need ~4 s.
+    with hostile.servers() as s:
+        proc, took = _timed("grade", f"https://127.0.0.1:{s.slow_tls}", "--timeout", "1",
+                            "--budget", "2")
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    assert proc.stderr.startswith("ERROR: grading https://127.0.0.1:")
+    assert "took its whole budget of 2s" in proc.stderr
+    assert took < 2 + 1 + STARTUP, took  # the budget, one step's timeout, start-up
+
+
+def test_sigterm_ends_a_command_as_ctrl_c_does():
+    proc = _runbook("wait", "http://127.0.0.1:9/health", "--timeout", "60")
+    try:
+        with pytest.raises(subprocess.TimeoutExpired):
+            proc.wait(timeout=2)
+        proc.send_signal(signal.SIGTERM)
+        _, err = proc.communicate(timeout=10)
+    finally:
+        proc.kill()
+    assert proc.returncode == 143
+    assert err.splitlines()[0] == "ERROR: terminated (SIGTERM)" and "Traceback" not in err

@@ -302,3 +302,116 @@ def test_a_self_signed_pair_in_service_is_kept_for_a_rollback_though_no_client_t
                                     overwrite=True)
     with pytest.raises(RollbackFailed, match="is back on disk but not served"):
         deploy(site.plan_restarting_nothing(site.lineage(site.issue())))
+
+
+# --- issue 28: input first, one hook at a time, a restart that leaves a child --------
+
+@pytest.mark.parametrize("option, value, named", [
+    ("--url", "http://127.0.0.1:8086", "https://"),
+    ("--url", "https://127.0.0.1:99999", "bad URL"),
+    ("--url", "https://:8086", "no host"),
+    ("--url", "https://[x]:8086", "bad URL"),
+    ("--host", "", "--host is empty"),
+    ("--host", "a..b", "not valid"),
+    ("--verify-timeout", "nan", "not a finite number"),
+    ("--restart-timeout", "inf", "--restart-timeout"),
+])
+def test_a_bad_option_is_refused_before_anything_changes(site, option, value, named):
+    """Defect 4 (and the nan of 7): refused with exit 2 before the swap and the
+    restarts, not found after them as "influxd is down"."""
+    marker = site.tmp / "restarted"
+    args = {"--host": NAME, "--url": f"https://127.0.0.1:{site.port}",
+            "--verify-timeout": "5", "--restart-timeout": "20", option: value}
+    before = sorted(p.name for p in site.dest.iterdir())
+    proc = _runbook("deploy-hook", "--lineage", str(site.lineage(site.issue())),
+                    "--dest", str(site.dest), "--user", str(os.getuid()),
+                    "--ca", str(site.ca_file), "--restart-command", f"touch {marker}",
+                    *[x for kv in args.items() for x in kv])
+    assert proc.returncode == 2, proc.stdout + proc.stderr
+    assert proc.stderr.startswith("ERROR: ") and named in proc.stderr, proc.stderr
+    assert not marker.exists(), "the restart command ran"
+    assert sorted(p.name for p in site.dest.iterdir()) == before
+    assert site.served_serial() == serial_of(site.first)
+
+
+def test_a_second_hook_on_the_same_folder_waits_for_the_lock_then_says_who_holds_it(site):
+    """Defect 5: hooks on one --dest are serialized; one that cannot get the lock
+    in time changes nothing and names the holder."""
+    import fcntl
+
+    from runbook.deploy_hook import HookBusy
+
+    before = site.pair_bytes()
+    with open(site.dest / ".deploy-hook.lock", "w") as held:
+        fcntl.flock(held, fcntl.LOCK_EX)
+        held.write("4242\n")
+        held.flush()
+        plan = site.plan(site.lineage(site.issue()))
+        plan.lock_timeout = 0.5
+        with pytest.raises(HookBusy, match=r"another deploy hook \(pid 4242\) holds"):
+            deploy(plan)
+    assert site.pair_bytes() == before
+    assert not (site.dest / ".pairs").exists()
+
+
+def test_two_hooks_at_once_end_with_the_disk_and_the_server_agreeing(site):
+    """Defect 5: two hooks started together. Each one that says it serves a serial
+    said so while it held the lock; the last one's serial is on disk and served,
+    and previous/ holds the pair served before it."""
+    common = ["deploy-hook", "--host", NAME, "--dest", str(site.dest), "--user",
+              str(os.getuid()), "--url", f"https://127.0.0.1:{site.port}", "--ca",
+              str(site.ca_file), "--restart-command", str(site.restart_script)]
+    a, b = site.issue(), site.issue()
+    procs = {serial_of(x): subprocess.Popen(
+        [sys.executable, "-m", "runbook", *common, "--lineage", str(site.lineage(x))],
+        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for x in (a, b)}
+    finished: list[str] = []
+
+    def both_done() -> bool:
+        for serial, proc in procs.items():
+            if serial not in finished and proc.poll() is not None:
+                finished.append(serial)
+        return len(finished) == 2
+
+    poll_until(both_done, what="both hooks to end", timeout=120, interval=0.02)
+    for serial, proc in procs.items():
+        out, err = proc.communicate()
+        assert proc.returncode == 0, err
+        assert f"serves the new certificate: serial {serial}" in out
+    last, first = finished[1], finished[0]
+    assert site.served_serial() == last
+    assert _serial_in(site.dest / "server.crt") == last
+    assert _serial_in(site.dest / "previous" / "server.crt") == first
+
+
+def _serial_in(path) -> str:
+    return serial_hex(x509.load_pem_x509_certificate(path.read_bytes()).serial_number)
+
+
+def test_a_restart_command_that_leaves_a_child_holding_its_output_is_not_a_hang(site):
+    """Defect 6: a wrapper that starts influxd in the background (`influxd &`)
+    returns, while its child keeps standard output open. The hook waits for the
+    command's exit, not for the end of its output."""
+    child = site.tmp / "child.pid"
+    restart = ["sh", "-c", f"{site.restart_script}; sleep 60 & echo $! > {child}"]
+    renewed = site.issue()
+    plan = site.plan(site.lineage(renewed), restart=restart)
+    plan.restart_timeout = 5
+    try:
+        result = deploy(plan)
+    finally:
+        if child.exists():
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(int(child.read_text()), signal.SIGTERM)
+    assert result.serial == serial_of(renewed) == site.served_serial()
+
+
+def test_a_failed_rollback_says_what_a_probe_finds_served(site):
+    """Defect 9: the rollback probes before it says what is served."""
+    renewed = site.issue()
+    failing = ["sh", "-c", f"{site.restart_script}; exit 1"]
+    with pytest.raises(RollbackFailed) as failed:
+        deploy(site.plan(site.lineage(renewed), restart=failing))
+    message = failed.value.message
+    assert f"a probe now: https://127.0.0.1:{site.port} serves serial " in message
+    assert failed.value.fix.startswith("influxd serves ")

@@ -45,3 +45,31 @@ def test_every_symptom_has_its_heading_on_the_troubleshooting_page():
     headings = re.findall(r"^#+ (.+)$", page.read_text(), re.M)
     anchors = {slugify(h.replace("`", ""), "-") for h in headings}
     assert [s.section for s in SYMPTOMS if s.section not in anchors] == []
+
+
+def test_echoed_lines_lose_terminal_escape_sequences(tmp_path):
+    log = tmp_path / "influxd.log"
+    log.write_bytes(b"\x1b]0;owned\x07\x1b[31mtls: failed to parse private key\x1b[0m"
+                    b"\x1b[2J\x9b1m\r\n")
+    for extra in ([], ["--json"]):
+        proc = subprocess.run([sys.executable, "-m", "runbook", "doctor", "--log", str(log),
+                               *extra], capture_output=True, text=True)
+        assert proc.returncode == 1
+        assert "tls: failed to parse private key" in proc.stdout
+        assert not any(c in proc.stdout for c in "\x1b\x07\x9b\r"), repr(proc.stdout)
+        assert "\\u001b" not in proc.stdout  # not in the JSON either
+
+
+def test_json_output_is_bounded_on_a_log_of_matching_lines(tmp_path):
+    line = b"tls: failed to parse private key\n"
+    log = tmp_path / "influxd.log"
+    log.write_bytes(line * (15 * 1024 * 1024 // len(line)))  # 15 MiB, under the read limit
+    proc = subprocess.run([sys.executable, "-m", "runbook", "doctor", "--log", str(log),
+                           "--json"], capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 1
+    import json
+
+    report = json.loads(proc.stdout)
+    assert len(report["diagnoses"]) == 1000
+    assert report["truncated"].startswith("stopped after 1000 matching lines")
+    assert len(proc.stdout) < 2 * 1024 * 1024, len(proc.stdout)

@@ -17,6 +17,7 @@ import contextlib
 import io
 import json
 import os
+import shlex
 import signal
 import subprocess
 import sys
@@ -56,7 +57,8 @@ class Case:
     @property
     def in_process(self) -> bool:
         """Whether runbook.cli.main in this process meets this case as a user's process would."""
-        own = ("fifo", "dev-", "proc", "stdin", "silent", "never", "reset", "json", "loop")
+        own = ("fifo", "dev-", "proc", "stdin", "silent", "never", "reset", "json", "loop",
+               "trickle")
         return not (self.env or self.stdin or self.command in ("demo", "down", "bench", "doctor")
                     or any(word in self.name for word in own))
 
@@ -255,14 +257,89 @@ CASES = [
     C("probe", "ca-dir", "probe https://127.0.0.1:{P.closed} --ca {R}/dir", 2, "directory"),
     C("probe", "timeout-0", "probe https://127.0.0.1:{P.closed} --timeout 0", 2),
     C("probe", "timeout-nan", "probe https://127.0.0.1:{P.closed} --timeout nan", 2),
+    C("probe", "trickle", "probe https://127.0.0.1:{P.trickle} --timeout 2", 1, "plain HTTP"),
+    C("probe", "timeout-inf", "probe https://127.0.0.1:{P.closed} --timeout inf", 2),
+    C("probe", "bracket-x", "probe https://[x]:8086", 2, "bad URL"),
+    # --- wait (issue 28) -----------------------------------------------------------------
+    C("wait", "bracket-x", "wait https://[x]:8086/health", 2, "bad URL"),
+    C("wait", "bracket-open", "wait https://[::1:8086/health", 2, "bad URL"),
+    C("wait", "empty-label", "wait https://a..b:8086/health --timeout 30", 2, "not valid"),
+    C("wait", "label-70", f"wait https://{'a' * 70}.example/health --timeout 30", 2,
+      "not valid"),
+    C("wait", "port-99999", "wait https://localhost:99999/health", 2, "bad URL"),
+    C("wait", "port-0", "wait https://localhost:0/health", 2, "port 0"),
+    C("wait", "ftp", "wait ftp://localhost/health", 2, "not an http"),
+    C("wait", "timeout-nan", "wait http://127.0.0.1:{P.closed}/health --timeout nan", 2,
+      "finite"),
+    C("wait", "timeout-inf", "wait http://127.0.0.1:{P.closed}/health --timeout inf", 2),
+    C("wait", "trickle-http", "wait http://127.0.0.1:{P.trickle}/health --timeout 2", 1,
+      "timed out after 2s"),
+    C("wait", "trickle-https", "wait https://127.0.0.1:{P.trickle}/health --timeout 2 "
+      "--insecure", 1, "timed out after 2s"),
+    C("wait", "silent", "wait https://127.0.0.1:{P.silent}/health --timeout 1", 1,
+      "timed out after 1s"),
+    C("wait", "closed", "wait http://127.0.0.1:{P.closed}/health --timeout 0.5", 1,
+      "Connection refused"),
+    C("wait", "plain-http-on-https", "wait https://127.0.0.1:{P.plain_http}/health "
+      "--timeout 5", 1, "plain HTTP"),
+    C("wait", "ca-fifo", "wait https://127.0.0.1:{P.closed}/health --ca {R}/fifo", 2, "FIFO"),
+    # --- grade (issue 28) ----------------------------------------------------------------
+    C("grade", "timeout-nan", "grade https://127.0.0.1:{P.closed} --timeout nan", 2, "finite"),
+    C("grade", "budget-nan", "grade https://127.0.0.1:{P.closed} --budget nan", 2, "finite"),
+    C("grade", "budget-0", "grade https://127.0.0.1:{P.closed} --budget 0", 2),
+    C("grade", "http-url", "grade http://127.0.0.1:8086", 2, "https://"),
+    C("grade", "bracket-x", "grade https://[x]:8086", 2, "bad URL"),
+    C("grade", "closed", "grade https://127.0.0.1:{P.closed} --timeout 1", 2, "cannot connect"),
+    C("grade", "silent", "grade https://127.0.0.1:{P.silent} --timeout 1", 2,
+      "no answer within 1s"),
+    C("grade", "plain-http", "grade https://127.0.0.1:{P.plain_http} --timeout 1", 2,
+      "plain HTTP"),
+    # --- deploy-hook (issue 28): refused before anything changes -------------------------
+    *[C("deploy-hook", name, shlex.split(f"deploy-hook --lineage {{R}}/lineage --dest "
+                                          f"{{R}}/dest --user {os.getuid()} --restart-command "
+                                          f"false {extra}"), 2, expect)
+      for name, extra, expect in [
+          ("url-http", "--host localhost --url http://localhost:8086", "https://"),
+          ("url-port-99999", "--host localhost --url https://localhost:99999", "bad URL"),
+          ("url-no-host", "--host localhost --url https://:8086", "no host"),
+          ("url-bracket-x", "--host localhost --url https://[x]:8086", "bad URL"),
+          ("host-empty", "--host '' --url https://localhost:8086", "--host is empty"),
+          ("host-bad", "--host a..b --url https://localhost:8086", "not valid"),
+          ("verify-timeout-nan", "--host localhost --verify-timeout nan", "finite"),
+          ("restart-timeout-nan", "--host localhost --restart-timeout nan", "finite"),
+          ("verify-timeout-inf", "--host localhost --verify-timeout inf", "--verify-timeout"),
+          ("dest-missing", "--host localhost --dest {R}/nope", "does not exist"),
+          ("restart-empty", "--host localhost --restart-command ''", "empty"),
+      ]],
+    C("deploy-hook", "lineage-missing", "deploy-hook --lineage {R}/nope --dest {R}/dest "
+      f"--user {os.getuid()} --host localhost", 2, "does not exist"),
+    C("deploy-hook", "lineage-fifo", "deploy-hook --lineage {R}/fifo --dest {R}/dest "
+      f"--user {os.getuid()} --host localhost", 2),
+    C("deploy-hook", "no-lineage-env", "deploy-hook --host localhost --dest {R}/dest", 2,
+      "RENEWED_LINEAGE", env=(("RENEWED_LINEAGE", ""),)),
     # --- telegraf-config -------------------------------------------------------------
     *[C("telegraf-config", f"lint-{shape}", f"telegraf-config --lint {{R}}/{shape}.toml", 1,
         "telegraf-bad-shape")
-      for shape in ("single-table", "outputs-string", "urls-int", "urls-ints", "urls-string",
+      for shape in ("outputs-string", "urls-int", "urls-ints", "urls-string",
                     "skip-string", "plugin-int")],
     C("telegraf-config", "lint-http", "telegraf-config --lint {R}/http.toml", 1,
       "telegraf-http-url"),
     C("telegraf-config", "lint-good", "telegraf-config --lint {R}/good.toml", 0, "OK"),
+    C("telegraf-config", "lint-single-table", "telegraf-config --lint {R}/single-table.toml", 0,
+      "telegraf-no-trust"),  # Telegraf 1.39.3 loads [outputs.influxdb_v2] as one output
+    C("telegraf-config", "lint-no-urls", "telegraf-config --lint {R}/no-urls.toml", 1,
+      "telegraf-no-urls"),
+    C("telegraf-config", "lint-urls-empty", "telegraf-config --lint {R}/urls-empty.toml", 1,
+      "telegraf-no-urls"),
+    C("telegraf-config", "lint-http-upper", "telegraf-config --lint {R}/http-upper.toml", 1,
+      "telegraf-http-url"),
+    C("telegraf-config", "lint-url-space", "telegraf-config --lint {R}/url-space.toml", 1,
+      "telegraf-bad-url"),
+    C("telegraf-config", "lint-bom", "telegraf-config --lint {R}/bom-good.toml", 0, "OK"),
+    C("telegraf-config", "url-bracket-open", ["telegraf-config", "--url", "https://[::1:8086",
+                                              "--ca", "c"], 2, "bad URL"),
+    C("telegraf-config", "url-bracket-x", ["telegraf-config", "--url", "https://[x]:8086",
+                                           "--ca", "c"], 2, "bad URL"),
     C("telegraf-config", "lint-not-toml", "telegraf-config --lint {R}/not-toml.toml", 2,
       "not valid TOML"),
     C("telegraf-config", "lint-nested", "telegraf-config --lint {R}/nested.toml", 2,
@@ -298,6 +375,9 @@ CASES = [
     C("doctor", "stdin-huge", "doctor", 2, "limit", stdin=b"x" * (16 * 1024 * 1024 + 1)),
     C("doctor", "stdin-empty", "doctor", 0, "No known"),
     C("doctor", "stdin-nul", "doctor", 0, "No known", stdin=b"\x00" * 1000),
+    C("doctor", "escapes", "doctor --log {R}/escapes.log", 1, "encrypted-key"),
+    C("doctor", "json-15-mib-of-matches", "doctor --log {R}/matches.log --json", 1,
+      "stopped after 1000 matching lines"),
     # --- demo, down, bench (no Docker engine answers: DOCKER_HOST points nowhere) ---
     C("demo", "no-engine", "demo --state {W}/demo", 3, "no Docker engine", env=NO_DOCKER),
     C("demo", "state-proc-no-engine", "demo --state /proc/demo", 3, "no Docker engine",
@@ -330,7 +410,7 @@ class Outcome:
 
 def _expand(text: str, root: Path, work: Path, ports: hostile.Servers) -> str:
     text = text.replace("{R}", str(root)).replace("{W}", str(work))
-    for name in ("silent", "never_accept", "reset", "plain_http", "closed"):
+    for name in ("silent", "never_accept", "reset", "plain_http", "closed", "trickle"):
         text = text.replace(f"{{P.{name}}}", str(getattr(ports, name)))
     return text
 
@@ -525,8 +605,15 @@ def test_zz_the_corpus_covers_every_subcommand() -> None:
         "generated_in_process": len(LEDGER) - CHANNELS[False] - CHANNELS[True],
         "exit_codes": by_rc, "slowest": {"command": slowest[0], "case": slowest[1],
                                          "seconds": round(slowest[2], 3)},
+        "case_limit_seconds": CASE_LIMIT,
+        "slowest_per_subcommand": {
+            command: dict(zip(("case", "seconds"), max(
+                ((case, round(seconds, 3)) for c, case, seconds, _ in LEDGER if c == command),
+                key=lambda row: row[1]), strict=True))
+            for command in counts},
     }, indent=2) + "\n")
     expected = {"certs self-signed", "certs ca", "certs issue", "check", "probe",
-                "telegraf-config", "doctor", "demo", "down", "bench"}
+                "telegraf-config", "doctor", "demo", "down", "bench", "wait", "grade",
+                "deploy-hook"}
     assert expected <= set(counts), counts
     assert len(LEDGER) >= 100
