@@ -85,3 +85,8 @@ def agree(intervals: Sequence[Interval]) -> bool:
     """Whether runs agree within their intervals: every run's value lies inside
     every other run's interval."""
     return all(other.contains(run.value) for run in intervals for other in intervals)
+
+
+def overlap(intervals: Sequence[Interval]) -> bool:
+    """Whether the intervals share a common point (a weaker agreement than `agree`)."""
+    return max(i.low for i in intervals) <= min(i.high for i in intervals)

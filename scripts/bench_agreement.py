@@ -1,5 +1,6 @@
 """Do several `runbook bench` runs agree? Each headline ratio of each run, with its
-95 % interval, and whether every run's ratio lies inside every other run's interval.
+95 % interval: "agree" when every run's ratio lies inside every other run's
+interval, "overlap" when the intervals only share a common point.
 
     python scripts/bench_agreement.py run1.json run2.json run3.json
 """
@@ -11,7 +12,7 @@ import sys
 from pathlib import Path
 
 from runbook.bench import headline_text
-from runbook.bench_stats import Interval, agree
+from runbook.bench_stats import Interval, agree, overlap
 
 
 def main(paths: list[str]) -> int:
@@ -20,9 +21,11 @@ def main(paths: list[str]) -> int:
     disagreeing = 0
     for title in runs[0]["headline"]:
         hs = [r["headline"][title] for r in runs]
-        ok = agree([Interval(h["value"], h["low"], h["high"]) for h in hs])
-        disagreeing += not ok
-        print(f"{'agree   ' if ok else 'DISAGREE'} {title}: "
+        intervals = [Interval(h["value"], h["low"], h["high"]) for h in hs]
+        verdict = ("agree" if agree(intervals) else "overlap" if overlap(intervals)
+                   else "DISAGREE")
+        disagreeing += verdict == "DISAGREE"
+        print(f"{verdict:8} {title}: "
               + " | ".join(headline_text(h) for h in hs))
     return 1 if disagreeing else 0
 

@@ -8,7 +8,14 @@ import statistics
 import pytest
 
 from runbook.bench_context import encryption_bound, parse_speed
-from runbook.bench_stats import Interval, _percentile, agree, bootstrap, bootstrap_ratio
+from runbook.bench_stats import (
+    Interval,
+    _percentile,
+    agree,
+    bootstrap,
+    bootstrap_ratio,
+    overlap,
+)
 
 
 def test_percentile_interpolates_between_neighbours():
@@ -72,6 +79,12 @@ def test_unpaired_or_too_few_rounds_are_refused():
 def test_runs_agree_when_each_value_is_inside_every_interval():
     assert agree([Interval(1.0, 0.9, 1.1), Interval(1.05, 0.95, 1.2)])
     assert not agree([Interval(1.0, 0.9, 1.1), Interval(1.3, 1.2, 1.4)])
+
+
+def test_intervals_overlap_when_they_share_a_point():
+    assert overlap([Interval(1.03, 0.88, 1.38), Interval(0.87, 0.76, 1.15)])
+    assert not agree([Interval(1.03, 0.88, 1.38), Interval(0.87, 0.76, 1.15)])
+    assert not overlap([Interval(1.0, 0.9, 1.1), Interval(1.3, 1.2, 1.4)])
 
 
 def test_openssl_speed_machine_readable_output_is_parsed():
