@@ -39,7 +39,8 @@ def _headline(result: dict) -> str:
     if not _has_intervals(result):
         rows = "\n".join(f"| {k} | **{v:.2f}** |" for k, v in result["headline"].items())
         return "| ratio | value |\n| --- | --- |\n" + rows
-    rows = "\n".join(f"| {k} | **{h['value']:.2f}** | {headline_text(h)} |"
+    rows = "\n".join(f"| {k} | **{h['value']:.2f}** | ± {(h['high'] - h['low']) / 2:.2f} "
+                     f"[{h['low']:.2f}, {h['high']:.2f}] |"
                      for k, h in result["headline"].items())
     return "| ratio | value | ± half-width [95 % interval] |\n| --- | --- | --- |\n" + rows
 
