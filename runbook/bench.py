@@ -1,12 +1,19 @@
 """`runbook bench`: what TLS costs influxd, measured here, side by side.
 
 Servers (one container each, same image, same machine): plain HTTP; HTTPS
-with an RSA-2048 certificate (clients pin TLS 1.2 or 1.3); HTTPS with an
-ECDSA P-256 certificate; HTTPS RSA with strict ciphers. Every round measures
-every mode, in a rotated order, so drift in machine load spreads evenly.
-Figures are medians over rounds, with min and max; headlines are ratios to
-plain HTTP. The client is Python's http.client on the same 2-core machine, so
-absolute numbers include client cost; ratios are what carry over.
+with an RSA-2048 certificate, twice (TLS 1.3 clients write to one, TLS 1.2
+clients to the other, so each write mode's server holds as much data as
+HTTP's); HTTPS with an ECDSA P-256 certificate; HTTPS RSA with strict ciphers. HTTP and HTTPS are
+interleaved: every round measures every mode once, back to back, in a
+rotated order, so drift in machine load hits each mode alike. Many short
+rounds (30 by default) give each figure a median over rounds, and each
+headline ratio of medians a 95 % percentile-bootstrap interval over paired
+rounds (runbook.bench_stats). Timers start after the connection is up, so
+a write or query figure carries no handshake. The client is Python's
+http.client on the same 2-core machine, so absolute numbers include client
+cost; ratios are what carry over. runbook.bench_context adds what bulk
+encryption alone can explain (openssl speed) and handshakes from each
+Debian release's client.
 """
 
 from __future__ import annotations
@@ -29,6 +36,13 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
 from runbook import certs
+from runbook.bench_context import (
+    AEADS,
+    aead_bytes_per_second,
+    client_release_handshakes,
+    encryption_bound,
+)
+from runbook.bench_stats import bootstrap, bootstrap_ratio
 from runbook.client import tls_context
 from runbook.errors import ServerError
 from runbook.image import influxd_version
@@ -72,8 +86,9 @@ def _request(conn: http.client.HTTPConnection, method: str, path: str, body: byt
     return data
 
 
-def write_throughput(t: Target, batches: int, batch_size: int, seq: list[int]) -> float:
-    """Points per second over one keep-alive connection."""
+def write_throughput(t: Target, batches: int, batch_size: int,
+                     seq: list[int]) -> tuple[float, float]:
+    """Points and body bytes per second over one kept-alive connection, handshake excluded."""
     conn = t.connect()
     path = "/api/v2/write?" + urlencode({"org": ORG, "bucket": BUCKET, "precision": "ns"})
     bodies = []
@@ -82,12 +97,13 @@ def write_throughput(t: Target, batches: int, batch_size: int, seq: list[int]) -
         seq[0] += batch_size
         bodies.append("\n".join(f"bench_w,mode={t.name},s=s{i % 50} v={i}i {base + i}"
                                 for i in range(batch_size)).encode())
+    conn.connect()  # TCP and TLS handshake before the timer: this measures the writes
     start = time.perf_counter()
     for body in bodies:
         _request(conn, "POST", path, body, {"Content-Type": "text/plain"})
     elapsed = time.perf_counter() - start
     conn.close()
-    return batches * batch_size / elapsed
+    return batches * batch_size / elapsed, sum(map(len, bodies)) / elapsed
 
 
 def ping_latencies(t: Target, n: int, *, reuse: bool) -> list[float]:
@@ -106,10 +122,12 @@ def ping_latencies(t: Target, n: int, *, reuse: bool) -> list[float]:
     return out
 
 
-def query_seconds(t: Target, points: int) -> float:
+def query_seconds(t: Target, points: int) -> tuple[float, int]:
+    """Seconds for the query (handshake excluded) and the bytes of its CSV answer."""
     conn = t.connect()
     flux = (b'from(bucket: "bench") |> range(start: 0) '
             b'|> filter(fn: (r) => r._measurement == "bench_q")')
+    conn.connect()
     start = time.perf_counter()
     body = _request(conn, "POST", "/api/v2/query?" + urlencode({"org": ORG}), flux,
                     {"Content-Type": "application/vnd.flux", "Accept": "application/csv"})
@@ -118,7 +136,7 @@ def query_seconds(t: Target, points: int) -> float:
     rows = body.count(b"\n,_result,") + body.count(b"\r\n,_result,")
     if rows < points:
         raise ServerError(f"query returned {rows} rows, expected {points}")
-    return elapsed
+    return elapsed, len(body)
 
 
 def percentile(values: list[float], p: float) -> float:
@@ -132,8 +150,9 @@ class Figure:
     unit: str
     rounds: list[float] = field(default_factory=list)
 
-    def summary(self) -> dict[str, float | str | list[float]]:
-        return {"unit": self.unit, "median": statistics.median(self.rounds),
+    def summary(self) -> dict[str, Any]:
+        ci = bootstrap(self.rounds)
+        return {"unit": self.unit, "median": ci.value, "ci95": [ci.low, ci.high],
                 "min": min(self.rounds), "max": max(self.rounds), "rounds": self.rounds}
 
 
@@ -156,7 +175,7 @@ def _machine() -> dict[str, str]:
 
 @dataclass
 class _Servers:
-    """The four bench servers and how long each took to a verified ping."""
+    """The bench servers and how long each took to a verified ping."""
 
     by_name: dict[str, TLSInfluxd] = field(default_factory=dict)
     startup_seconds: dict[str, float] = field(default_factory=dict)
@@ -173,6 +192,9 @@ def _make_servers(root: Path, stack: list[TLSInfluxd]) -> _Servers:
     specs: dict[str, dict[str, Any]] = {
         "http": {"tls": False},
         "rsa": {"cert_dir": dirs["rsa"], "ca_file": dirs["rsa"] / "ca.crt"},
+        # TLS 1.2 writes to a server of their own: each write mode's server then
+        # stores the same number of points (and compacts as often) as HTTP's.
+        "rsa-tls1.2": {"cert_dir": dirs["rsa"], "ca_file": dirs["rsa"] / "ca.crt"},
         "ecdsa": {"cert_dir": dirs["ecdsa"], "ca_file": dirs["ecdsa"] / "ca.crt"},
         "rsa-strict": {"cert_dir": dirs["rsa"], "ca_file": dirs["rsa"] / "ca.crt",
                        "strict_ciphers": True},
@@ -213,9 +235,12 @@ def measure(modes: dict[str, Target], handshakes: dict[str, Target], *, rounds: 
 
     seq = [WRITE_BASE_NS]
     for r in range(rounds):
-        log(f"round {r + 1}/{rounds}")
+        if r % 10 == 0:
+            log(f"round {r + 1}/{rounds}")
         for name, t in _rotate(list(modes.items()), r):
-            add(f"write/{name}", "points/s", write_throughput(t, batches, batch_size, seq))
+            points_s, bytes_s = write_throughput(t, batches, batch_size, seq)
+            add(f"write/{name}", "points/s", points_s)
+            add(f"write-bytes/{name}", "bytes/s", bytes_s)
             new = ping_latencies(t, pings, reuse=False)
             reused = ping_latencies(t, pings, reuse=True)
             add(f"ping-new-p50/{name}", "ms", percentile(new, 50) * 1000)
@@ -226,7 +251,9 @@ def measure(modes: dict[str, Target], handshakes: dict[str, Target], *, rounds: 
             add(f"handshake-p50/{name}", "ms",
                 percentile(ping_latencies(t, pings, reuse=False), 50) * 1000)
         for name in _rotate(["http", "https-tls1.3"], r):
-            add(f"query-100k/{name}", "s", query_seconds(modes[name], query_points))
+            seconds, size = query_seconds(modes[name], query_points)
+            add(f"query-100k/{name}", "s", seconds)
+            add(f"query-bytes/{name}", "bytes/s", size / seconds)
     return figs
 
 
@@ -266,10 +293,30 @@ def client_hellos(port: int) -> dict[str, int]:
     return counts
 
 
+def headline(figs: dict[str, Figure]) -> dict[str, dict[str, float]]:
+    """Each headline ratio of medians with its 95 % bootstrap interval over paired rounds."""
+    return {title: bootstrap_ratio(figs[a].rounds, figs[b].rounds).as_dict()
+            for title, (a, b) in HEADLINES.items()}
+
+
+def encryption_context(figs: dict[str, Figure], speeds: dict[str, float]) -> dict[str, Any]:
+    """The largest cost bulk encryption alone explains, at the plain-HTTP byte rates
+    measured, for the slowest AEAD of this CPU; beside it, the measured ratios."""
+    slowest = min(speeds, key=lambda k: speeds[k])
+    write_b = statistics.median(figs["write-bytes/http"].rounds)
+    query_b = statistics.median(figs["query-bytes/http"].rounds)
+    return {
+        "aead_bytes_per_s": speeds, "slowest": slowest,
+        "http_write_bytes_per_s": write_b, "http_query_bytes_per_s": query_b,
+        # throughput can fall at most to 1/bound; a query can take at most bound times as long
+        "write_ratio_floor": 1 / encryption_bound(write_b, speeds[slowest]),
+        "query_ratio_ceiling": encryption_bound(query_b, speeds[slowest]),
+    }
+
+
 def summarise(figs: dict[str, Figure], servers: _Servers, settings: dict[str, int]) -> Result:
     """The result document: machine, settings, start-up times, headline ratios, figures."""
     summary = {k: f.summary() for k, f in figs.items()}
-    medians = {k: statistics.median(f.rounds) for k, f in figs.items()}
     return {
         "date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "machine": _machine(),
@@ -277,25 +324,27 @@ def summarise(figs: dict[str, Figure], servers: _Servers, settings: dict[str, in
         "settings": settings,
         "server_start_to_verified_ping_s": {
             k: round(v, 3) for k, v in servers.startup_seconds.items()},
-        "headline": {title: medians[a] / medians[b] for title, (a, b) in HEADLINES.items()},
+        "confidence": "95 % percentile bootstrap over rounds (paired for ratios), "
+                      "2000 resamples, seeded",
+        "headline": headline(figs),
         "figures": summary,
     }
 
 
-def run(*, rounds: int = 5, batches: int = 5, batch_size: int = 5000, pings: int = 100,
-        query_points: int = 100_000, log: Log = print) -> Result:
+def run(*, rounds: int = 30, batches: int = 2, batch_size: int = 5000, pings: int = 20,
+        query_points: int = 100_000, release_rounds: int = 15, log: Log = print) -> Result:
     """Start the servers, load, measure, summarise; every container is removed at the end."""
     root = Path(tempfile.mkdtemp(prefix="runbook-bench-"))
     root.chmod(0o755)
     stack: list[TLSInfluxd] = []
     try:
-        log("starting 4 influxd containers (HTTP, HTTPS RSA, HTTPS ECDSA, HTTPS RSA strict)")
+        log("starting 5 influxd containers (HTTP, HTTPS RSA twice, ECDSA, RSA strict)")
         servers = _make_servers(root, stack)
         s = servers.by_name
         v12, v13 = ssl.TLSVersion.TLSv1_2, ssl.TLSVersion.TLSv1_3
         modes = {
             "http": Target("http", s["http"]),
-            "https-tls1.2": Target("tls12", s["rsa"], v12),
+            "https-tls1.2": Target("tls12", s["rsa-tls1.2"], v12),
             "https-tls1.3": Target("tls13", s["rsa"], v13),
         }
         handshakes = {
@@ -311,9 +360,17 @@ def run(*, rounds: int = 5, batches: int = 5, batch_size: int = 5000, pings: int
         figs = measure(modes, handshakes, rounds=rounds, batches=batches, batch_size=batch_size,
                        pings=pings, query_points=query_points, log=log)
         settings = {"rounds": rounds, "batches": batches, "batch_size": batch_size,
-                    "pings": pings, "query_points": query_points}
+                    "pings": pings, "query_points": query_points,
+                    "release_rounds": release_rounds}
         result = summarise(figs, servers, settings)
+        result["tls13_suite"] = negotiated_suite(modes["https-tls1.3"])
         result["client_hellos"] = client_hellos(s["rsa"].host_port or 0)
+        log("openssl speed: " + ", ".join(AEADS))
+        result["encryption"] = encryption_context(
+            figs, {c: aead_bytes_per_second(c) for c in AEADS})
+        result["client_releases"] = client_release_handshakes(
+            s["rsa"].host_port or 0, s["rsa"].cert_dir or root, rounds=release_rounds,
+            per_round=pings, log=log)
         return result
     finally:
         for server in stack:
@@ -321,14 +378,33 @@ def run(*, rounds: int = 5, batches: int = 5, batch_size: int = 5000, pings: int
         shutil.rmtree(root, ignore_errors=True)
 
 
-def table_rows(result: Result) -> list[tuple[str, str, str]]:
-    """(figure, median, min..max) rows for the terminal and the docs page."""
+def negotiated_suite(t: Target) -> str:
+    conn = t.connect()
+    conn.connect()
+    cipher = conn.sock.cipher() if isinstance(conn.sock, ssl.SSLSocket) else None
+    conn.close()
+    return cipher[0] if cipher else "none"
+
+
+def _fmt(unit: str) -> str:
+    return {"points/s": "{:,.0f}", "bytes/s": "{:,.0f}", "s": "{:.3f}"}.get(unit, "{:.2f}")
+
+
+def table_rows(result: Result) -> list[tuple[str, str, str, str]]:
+    """(figure, median, 95 % interval, min..max) rows for the terminal and the docs page."""
     rows = []
     for key, f in result["figures"].items():
-        fmt = "{:,.0f}" if f["unit"] == "points/s" else "{:.3f}" if f["unit"] == "s" else "{:.2f}"
+        fmt = _fmt(f["unit"])
+        ci = f.get("ci95")  # absent in files from before the intervals
         rows.append((key, f"{fmt.format(f['median'])} {f['unit']}",
+                     f"{fmt.format(ci[0])} .. {fmt.format(ci[1])}" if ci else "-",
                      f"{fmt.format(f['min'])} .. {fmt.format(f['max'])}"))
     return rows
+
+
+def headline_text(h: dict[str, float]) -> str:
+    """"0.97 ± 0.03 [0.94, 1.00]": the ratio, the interval's half-width, the interval."""
+    return f"{h['value']:.2f} ± {(h['high'] - h['low']) / 2:.2f} [{h['low']:.2f}, {h['high']:.2f}]"
 
 
 def write_chart(result: Result, path: Path) -> None:
@@ -337,17 +413,19 @@ def write_chart(result: Result, path: Path) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    items = list(result["headline"].items())
+    items = [(k, h["value"], h["low"], h["high"]) for k, h in result["headline"].items()]
     fig, ax = plt.subplots(figsize=(9, 4.5))
-    ax.barh([k for k, _ in items], [v for _, v in items], color="#3f51b5")
+    ax.barh([k for k, *_ in items], [v for _, v, _, _ in items], color="#3f51b5",
+            xerr=[[v - lo for _, v, lo, _ in items], [hi - v for _, v, _, hi in items]],
+            capsize=3)
     ax.axvline(1.0, color="black", linewidth=0.8)
     ax.set_xlabel("ratio (1.0 = same as the reference)")
     version = result.get("influxd") or influxd_version()
     ax.set_title(f"What TLS costs InfluxDB {version} ({result['machine']['cores']} cores, "
                  f"{result['date'][:10]})")
     ax.invert_yaxis()
-    for i, (_, v) in enumerate(items):
-        ax.text(v, i, f" {v:.2f}", va="center")
+    for i, (_, v, _, hi) in enumerate(items):
+        ax.text(hi, i, f" {v:.2f}", va="center")
     fig.tight_layout()
     fig.savefig(path, dpi=100)
     plt.close(fig)

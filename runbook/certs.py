@@ -339,6 +339,11 @@ def _server_cert(
     days = _check_days(days)
     key = generate_key(key_type)
     subject = _name(common_name or _leaf_common_name(parsed))
+    if signing_key is None:  # self-signed: it names its own key as the issuer's.
+        # RFC 5280 spares only a CA's self-signed certificate the AKI; strict
+        # validators (cryptography's, which sslyze uses) refuse a leaf without it.
+        extra = [x509.AuthorityKeyIdentifier.from_issuer_public_key(key.public_key()),
+                 *(extra or [])]
     builder = (
         _builder(subject, issuer or subject, key.public_key(), days, _now())
         .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)

@@ -513,8 +513,9 @@ def demo(state: Path, force: bool) -> None:
 
 
 @cli.command()
-@click.option("--rounds", type=click.IntRange(1, 50), default=5, show_default=True)
-@click.option("--pings", type=click.IntRange(10, 10000), default=100, show_default=True,
+@click.option("--rounds", type=click.IntRange(2, 200), default=30, show_default=True,
+              help="Rounds (each measures every mode once); intervals bootstrap over them.")
+@click.option("--pings", type=click.IntRange(10, 10000), default=20, show_default=True,
               help="Requests per latency sample.")
 @click.option("--json-out", type=click.Path(dir_okay=False, path_type=Path),
               default=Path("docs/assets/bench.json"), show_default=True)
@@ -522,18 +523,30 @@ def demo(state: Path, force: bool) -> None:
               default=Path("docs/assets/bench.png"), show_default=True)
 def bench(rounds: int, pings: int, json_out: Path, png_out: Path) -> None:
     """Measure what TLS costs: HTTP vs HTTPS 1.2 vs 1.3, handshakes, queries."""
-    from runbook.bench import run, save, table_rows
+    import time
 
+    from runbook.bench import headline_text, run, save, table_rows
+
+    started = time.monotonic()
     result = run(rounds=rounds, pings=pings, log=progress)
+    result["wall_seconds"] = round(time.monotonic() - started, 1)
     save(result, json_out, png_out)
-    rows = [("figure", "median", "spread"), *table_rows(result)]
-    widths = [max(len(r[i]) for r in rows) for i in range(3)]
-    progress("What TLS costs (median of rounds; min .. max)")
+    rows = [("figure", "median", "95% interval", "min .. max"), *table_rows(result)]
+    widths = [max(len(r[i]) for r in rows) for i in range(4)]
+    progress("What TLS costs (median of rounds)")
     for row in rows:
         progress("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)))
-    for k, v in result["headline"].items():
-        progress(f"{k}: {v:.2f}")
-    progress(f"JSON: {json_out}   chart: {png_out}")
+    for k, h in result["headline"].items():
+        progress(f"{k}: {headline_text(h)}")
+    e = result["encryption"]
+    progress(f"encryption alone: write ratio >= {e['write_ratio_floor']:.4f}, query ratio <= "
+             f"{e['query_ratio_ceiling']:.4f} ({e['slowest']} at "
+             f"{e['aead_bytes_per_s'][e['slowest']] / 1e9:.2f} GB/s)")
+    for release, r in result["client_releases"]["releases"].items():
+        m = r["median_ms"]
+        progress(f"TLS 1.3 handshake from {release} ({r['openssl']}): {m['value']:.2f} ms "
+                 f"[{m['low']:.2f}, {m['high']:.2f}], ClientHellos {r['client_hello_bytes']}")
+    progress(f"wall time {result['wall_seconds']} s   JSON: {json_out}   chart: {png_out}")
 
 
 @cli.command()

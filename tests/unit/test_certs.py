@@ -184,3 +184,14 @@ def test_unknown_key_type_names_the_choices():
     with pytest.raises(UsageError, match="unknown key type") as exc:
         certs.generate_key("dsa1024")
     assert "rsa2048" in exc.value.fix
+
+
+def test_self_signed_names_its_own_key_as_the_authority():
+    # Without the AKI, cryptography's validator (sslyze's) refuses the leaf:
+    # "2.5.29.35: Certificate is missing required extension".
+    from cryptography import x509
+
+    cert = certs.self_signed().cert
+    ski = cert.extensions.get_extension_for_class(x509.SubjectKeyIdentifier).value
+    aki = cert.extensions.get_extension_for_class(x509.AuthorityKeyIdentifier).value
+    assert aki.key_identifier == ski.digest

@@ -30,4 +30,4 @@ def test_certs_commands_still_get_their_choices():
     out = subprocess.run([sys.executable, "-m", "runbook", "certs", "self-signed", "--help"],
                          capture_output=True, text=True, timeout=60)
     assert out.returncode == 0
-    assert "rsa2048|rsa3072" in out.stdout and "[default: 397;" in out.stdout
+    assert "rsa2048|rsa3072" in out.stdout and "[default: 365;" in out.stdout

@@ -389,9 +389,10 @@ CASES = [
     C("down", "no-engine", "down", 3, "no Docker engine", env=NO_DOCKER),
     C("down", "extra-argument", "down now", 2, "unexpected extra argument"),
     C("bench", "rounds-0", "bench --rounds 0", 2),
+    C("bench", "rounds-1", "bench --rounds 1", 2),  # an interval needs 2 rounds
     C("bench", "pings-5", "bench --pings 5", 2),
     C("bench", "json-out-dir", "bench --json-out {R}/dir", 2, "directory"),
-    C("bench", "no-engine", "bench --rounds 1 --json-out {W}/b.json --png-out {W}/b.png", 3,
+    C("bench", "no-engine", "bench --rounds 2 --json-out {W}/b.json --png-out {W}/b.png", 3,
       "no Docker engine", env=NO_DOCKER),
     # --- the command itself ----------------------------------------------------------
     C("runbook", "unknown-command", "frobnicate", 2, "No such command"),
