@@ -18,7 +18,7 @@ from pathlib import Path
 from mkdocs.exceptions import PluginError
 
 REPORT = Path("reports") / "provenance.json"
-# A host's name in test ids is method-release; readers know releases by number.
+# Readers know install methods by these names and releases by number.
 METHOD_NAMES = {"package": "Linux package", "docker": "Docker", "binary": "binary"}
 DEBIAN = {"bookworm": "Debian 12", "trixie": "Debian 13"}
 _unverified: list[str] = []
@@ -36,11 +36,15 @@ def _load(root: Path) -> dict | None:
 
 
 def host_label(name: str) -> str:
-    """`package-trixie` -> `Linux package (Debian 13)`; unknown names unchanged."""
-    method, _, release = name.partition("-")
-    if method not in METHOD_NAMES or release not in DEBIAN:
+    """`package-trixie` -> `Linux package (Debian 13)`, from the harness's
+    own host table; unknown names unchanged."""
+    from tests.hosts import HOSTS  # after sys.path is set
+
+    host = HOSTS.get(name)
+    if host is None:
         return name
-    return f"{METHOD_NAMES[method]} ({DEBIAN[release]})"
+    method = METHOD_NAMES.get(host.method, host.method)
+    return f"{method} ({DEBIAN.get(host.release, host.release)})"
 
 
 def _listed(names: list[str]) -> str:

@@ -393,6 +393,8 @@ def test_a_restart_command_that_leaves_a_child_holding_its_output_is_not_a_hang(
     returns, while its child keeps standard output open. The hook waits for the
     command's exit, not for the end of its output."""
     child = site.tmp / "child.pid"
+    # `sleep 60 &` is not a wait: it stands in for `influxd &`, a child that
+    # outlives the restart command and holds its output open (killed below).
     restart = ["sh", "-c", f"{site.restart_script}; sleep 60 & echo $! > {child}"]
     renewed = site.issue()
     plan = site.plan(site.lineage(renewed), restart=restart)
