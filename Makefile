@@ -16,7 +16,7 @@ FLEET := $(VENV)/.installed-fleet
 PYTEST_N ?= 4
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: client-kit demo down test test-unit test-server test-docs test-site test-fleet site serve images engine deps lint bench clean
+.PHONY: sslyze-venv client-kit demo down test test-unit test-server test-docs test-site test-fleet site serve images engine deps lint bench clean
 
 deps:
 	@scripts/install-deps.sh
@@ -46,6 +46,11 @@ images: engine
 client-kit: $(STAMP)
 	@scripts/build-client-kit.sh >/dev/null
 
+# sslyze, the oracle for `runbook grade` (AGPL: a venv of its own, never a
+# dependency). Built before pytest so xdist workers only reuse it.
+sslyze-venv:
+	@scripts/sslyze-venv.sh >/dev/null
+
 lint: $(STAMP)
 	$(BIN)/ruff check runbook tests scripts
 	$(BIN)/mypy
@@ -54,7 +59,7 @@ lint: $(STAMP)
 test-unit: $(STAMP) $(FLEET)
 	$(BIN)/pytest tests -m "not server and not browser" -q
 
-test-server: $(STAMP) $(FLEET) images
+test-server: $(STAMP) $(FLEET) images sslyze-venv
 	$(BIN)/pytest tests -m server -q
 
 # The Ansible rollout (ansible/, docs/fleet.md) against three package hosts.
@@ -74,11 +79,11 @@ test-site: $(STAMP) site
 # The whole suite in one pytest run, so the last line is one summary.
 # SHARD=K/N runs only shard K of N (scripts/shard.py; CI runs N at once).
 SHARD ?=
-# The venv's pip and the client kit run while the images build (make -j):
+# The venv's pip, the client kit and sslyze's venv run while the images build (make -j):
 # they mostly wait on the network. The lint (mypy, actionlint's Go build)
 # would take CPU from the compiles, so it runs after them.
 test:
-	@$(MAKE) --no-print-directory -j3 $(FLEET) images client-kit
+	@$(MAKE) --no-print-directory -j3 $(FLEET) images client-kit sslyze-venv
 	@$(MAKE) --no-print-directory lint
 	@scripts/install-deps.sh browser
 	paths="$(if $(SHARD),$$(scripts/shard.py $(subst /, ,$(SHARD))),tests docs)" && \

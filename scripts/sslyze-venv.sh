@@ -5,18 +5,30 @@
 # it and pyproject.toml never lists it. Prints the path of its `sslyze`.
 # Reuses the venv when it already holds that version.
 #
+# Safe to run several at once (pytest-xdist workers do): one builds under a
+# lock and writes the stamp last, so no caller ever uses a half-built
+# venv; the others wait for the lock and reuse it.
+#
 #   scripts/sslyze-venv.sh
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 source "$here/versions.env"
 venv=$here/build/sslyze-venv
 stamp=$venv/.installed-$SSLYZE_VERSION
+mkdir -p "$here/build"
+exec 9>"$here/build/.sslyze-venv.lock"
+flock 9
 if [[ ! -f $stamp ]]; then
-  rm -rf "$venv"
+  rm -rf "$venv"  # an older version, or a build cut short
   "${PY:-python3}" -m venv "$venv"
   # pip's messages on stderr: stdout is the path the caller reads.
-  "$venv/bin/python" -m pip install --quiet --disable-pip-version-check \
-    "sslyze==$SSLYZE_VERSION" >&2
+  if ! "$venv/bin/python" -m pip install --quiet --disable-pip-version-check \
+      "sslyze==$SSLYZE_VERSION" >&2; then
+    rm -rf "$venv"
+    echo "sslyze-venv.sh: pip could not install sslyze==$SSLYZE_VERSION (above);" \
+      "check that PyPI answers, then run scripts/sslyze-venv.sh again" >&2
+    exit 1
+  fi
   touch "$stamp"
 fi
 echo "$venv/bin/sslyze"
