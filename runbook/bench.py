@@ -331,7 +331,7 @@ def summarise(figs: dict[str, Figure], servers: _Servers, settings: dict[str, in
     }
 
 
-def run(*, rounds: int = 30, batches: int = 2, batch_size: int = 5000, pings: int = 20,
+def run(*, rounds: int = 30, batches: int = 6, batch_size: int = 5000, pings: int = 20,
         query_points: int = 100_000, release_rounds: int = 15, log: Log = print) -> Result:
     """Start the servers, load, measure, summarise; every container is removed at the end."""
     root = Path(tempfile.mkdtemp(prefix="runbook-bench-"))

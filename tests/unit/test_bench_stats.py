@@ -14,6 +14,7 @@ from runbook.bench_stats import (
     agree,
     bootstrap,
     bootstrap_ratio,
+    inside_each_other,
     overlap,
 )
 
@@ -76,15 +77,34 @@ def test_unpaired_or_too_few_rounds_are_refused():
         bootstrap([1.0])
 
 
-def test_runs_agree_when_each_value_is_inside_every_interval():
+def test_runs_agree_when_their_gap_fits_the_interval_of_a_difference():
     assert agree([Interval(1.0, 0.9, 1.1), Interval(1.05, 0.95, 1.2)])
+    # gap 0.16; facing half-widths 0.28 and 0.15: a difference's half-width 0.32
+    assert agree([Interval(1.03, 0.88, 1.38), Interval(0.87, 0.76, 1.15)])
+    assert not inside_each_other([Interval(1.03, 0.88, 1.38), Interval(0.87, 0.76, 1.15)])
+    # gap 0.3; half-widths 0.1 and 0.1: 0.14
     assert not agree([Interval(1.0, 0.9, 1.1), Interval(1.3, 1.2, 1.4)])
+    assert not agree([Interval(1.0, 0.9, 1.1), Interval(1.02, 0.95, 1.1),
+                      Interval(1.3, 1.2, 1.4)])
 
 
 def test_intervals_overlap_when_they_share_a_point():
     assert overlap([Interval(1.03, 0.88, 1.38), Interval(0.87, 0.76, 1.15)])
-    assert not agree([Interval(1.03, 0.88, 1.38), Interval(0.87, 0.76, 1.15)])
     assert not overlap([Interval(1.0, 0.9, 1.1), Interval(1.3, 1.2, 1.4)])
+
+
+def test_calibrated_runs_agree_95_percent_of_the_time_but_rarely_sit_inside_each_other():
+    """Runs of one measurement with exact 95 % intervals: `agree` is a 95 % test
+    per pair; "inside each other's interval" fails one pair in six."""
+    rng = random.Random(7)
+
+    def run() -> Interval:
+        v = rng.gauss(0, 1)
+        return Interval(v, v - 1.96, v + 1.96)
+
+    pairs = [[run(), run()] for _ in range(4000)]
+    assert 0.93 <= sum(map(agree, pairs)) / len(pairs) <= 0.97
+    assert 0.80 <= sum(map(inside_each_other, pairs)) / len(pairs) <= 0.86
 
 
 def test_openssl_speed_machine_readable_output_is_parsed():
