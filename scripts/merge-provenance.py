@@ -3,8 +3,9 @@
 
     scripts/merge-provenance.py OUT IN...
 
-Each shard ran some pages on some hosts (reports/provenance.json, written by
-tests/docs_harness.py); the site's provenance hook needs them all. Pages and
+Each shard ran some pages on some hosts, alone or in a journey
+(reports/provenance.json, written by tests/docs_harness.py); the site's
+provenance hook needs them all. Pages and
 hosts are disjoint across shards; where two reports name the same page and
 host, the later date wins.
 """
@@ -17,15 +18,16 @@ from pathlib import Path
 
 
 def merge(reports: list[dict]) -> dict:
-    out: dict = {"pages": {}}
+    out: dict = {"pages": {}, "journeys": {}}
     for report in reports:
         if "influxd" in report:
             out["influxd"] = report["influxd"]
-        for page, hosts in report.get("pages", {}).items():
-            mine = out["pages"].setdefault(page, {})
-            for host, record in hosts.items():
-                if host not in mine or record.get("date", "") >= mine[host].get("date", ""):
-                    mine[host] = record
+        for section in ("pages", "journeys"):
+            for page, hosts in report.get(section, {}).items():
+                mine = out[section].setdefault(page, {})
+                for host, record in hosts.items():
+                    if host not in mine or record.get("date", "") >= mine[host].get("date", ""):
+                        mine[host] = record
     return out
 
 

@@ -47,17 +47,37 @@ def host_label(name: str) -> str:
     return f"{method} ({DEBIAN.get(host.release, host.release)})"
 
 
+def _and(items: list[str]) -> str:
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
+
+
 def _listed(names: list[str]) -> str:
-    names = [host_label(n) for n in names]
-    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+    """Host labels, one per install method: `Docker (Debian 13 and 12)`."""
+    from tests.hosts import HOSTS  # after sys.path is set
+
+    releases: dict[str, list[str]] = {}
+    for name in names:
+        host = HOSTS.get(name)
+        if host is None:
+            releases.setdefault(name, [])
+            continue
+        method = METHOD_NAMES.get(host.method, host.method)
+        releases.setdefault(method, []).append(DEBIAN.get(host.release, host.release))
+    return _and([f"{m} ({_and(r).replace(' and Debian ', ' and ')})" if r else m
+                 for m, r in releases.items()])
+
+
+def _hosts(names: list[str]) -> str:
+    return f"the {_listed(names)} host{'s' if len(names) > 1 else ''}"
 
 
 def provenance_line(page_path: Path, key: str, report: dict | None) -> str | None:
     """The sentence for one page, or None for a page without commands.
     Appends to _unverified the page's hosts that did not fully pass."""
-    from tests.page_blocks import page_plan  # after sys.path is set
+    from tests.page_blocks import alone_hosts, page_plan  # after sys.path is set
 
     declared, plan = page_plan(page_path)
+    alone = alone_hosts(page_path.read_text(encoding="utf-8"))
     visible = [p for p in plan if not p.hidden
                and not any("skip" in m for m in p.block.marks)]
     if not plan:
@@ -68,26 +88,34 @@ def provenance_line(page_path: Path, key: str, report: dict | None) -> str | Non
                 f"({REPORT}), so nothing says these commands work as written. "
                 "Run `make test-docs`, then build the site.\n")
     runs = report.get("pages", {}).get(key, {})
-    passed, missing, dates, took = [], [], [], []
+    journeys = report.get("journeys", {}).get(key, {})
+    passed, in_guide, missing, dates, took = [], [], [], [], []
     for host in declared:
         want = sum(1 for p in plan if p.runs_on(host))
-        got = runs.get(host)
+        # Where the page does not run alone, the Guide's journey ran it.
+        got = (runs if host in alone else journeys).get(host)
         if got and got["failed"] == 0 and got["passed"] + got["skipped"] == want:
-            passed.append(host)
+            (passed if host in alone else in_guide).append(host)
             dates.append(got["date"])
-            if "s" in got:
+            if "s" in got and host in alone:
                 took.append(f"{host_label(host)} {got['s']:.1f} s")
         else:
             missing.append(host)
     _unverified.extend(f"{key}[{h}]" for h in missing)
-    if not passed:
+    if not passed and not in_guide:
         return ("!!! warning \"Not run in this build\"\n    The last test run did not run "
                 "this page's commands, or some failed.\n")
-    line = (f"*{len(visible)} commands on this page ran against InfluxDB {report['influxd']} "
-            f"on the {_listed(passed)} host{'s' if len(passed) > 1 else ''} on {max(dates)}"
-            + (f" ({', '.join(took)})" if len(took) == len(passed) else "") + ".")
+    timed = f" ({', '.join(took)})" if passed and len(took) == len(passed) else ""
+    if in_guide and len(passed) == 1 and timed:  # one host: its name is just before
+        timed = f" ({took[0].rsplit(' ', 2)[-2]} s)"
+    ran = f"*{len(visible)} commands on this page ran against InfluxDB {report['influxd']}"
+    if not in_guide:
+        line = f"{ran} on {_hosts(passed)} on {max(dates)}{timed}."
+    else:
+        alone_part = f" by itself on {_hosts(passed)}{timed}, and" if passed else ""
+        line = f"{ran} on {max(dates)}:{alone_part} in the Guide's run on {_hosts(in_guide)}."
     if missing:
-        line += f" Not run on the {_listed(missing)} host{'s' if len(missing) > 1 else ''} yet."
+        line += f" Not run on {_hosts(missing)} yet."
     return line + "*\n"
 
 

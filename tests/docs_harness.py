@@ -162,7 +162,7 @@ class HostCollector:
         roots = [parent.config.rootpath / d for d in parent.config.getini("runbook_pages")]
         if file_path.suffix != ".md" or not any(r in file_path.parents for r in roots):
             return None
-        if self.kind.name not in page_hosts(file_path.read_text(encoding="utf-8")):
+        if self.kind.name not in alone_hosts(file_path.read_text(encoding="utf-8")):
             return None
         rel = file_path.relative_to(parent.config.rootpath).as_posix()
         return RunbookPage.from_parent(parent, path=file_path, host=self.kind,
@@ -187,6 +187,14 @@ def page_hosts(text: str) -> tuple[str, ...]:
     """The host kinds a page declares; a bad declaration stops the run."""
     try:
         return page_blocks.page_hosts(text)
+    except page_blocks.PageError as e:
+        raise pytest.UsageError(f"docs harness: {e}") from None
+
+
+def alone_hosts(text: str) -> tuple[str, ...]:
+    """The host kinds a page runs on by itself; a bad declaration stops the run."""
+    try:
+        return page_blocks.alone_hosts(text)
     except page_blocks.PageError as e:
         raise pytest.UsageError(f"docs harness: {e}") from None
 
@@ -251,8 +259,10 @@ class Timings:
         self.journeys: dict[str, dict] = {}
         self.live_hosts: set[str] = set()  # live journeys whose report item ran
         # (page, host) -> outcome counts and seconds, for the site's provenance line.
-        self.outcomes: dict[tuple[str, str], dict[str, float]] = defaultdict(
-            lambda: {"passed": 0, "failed": 0, "skipped": 0, "s": 0.0})
+        self.outcomes: dict[tuple[str, str], dict[str, float]] = defaultdict(_outcome)
+        # The same for each page the journeys ran: a page that runs alone on
+        # fewer hosts than it declares is verified on the others by these.
+        self.journey_outcomes: dict[tuple[str, str], dict[str, float]] = defaultdict(_outcome)
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         live = re.match(rf"^(?:.*/)?{re.escape(LIVE_JOURNEY_FILE)}\[([\w-]+)\]::report$",
@@ -266,14 +276,7 @@ class Timings:
         page = re.match(r"^([^:\[]+\.md)\[([\w-]+)\]::line ", report.nodeid)
         if not page:
             return
-        outcome = self.outcomes[(page[1], page[2])]
-        outcome["s"] += report.duration
-        if report.failed:
-            outcome["failed"] += 1
-        elif report.when == "call":
-            outcome["passed"] += 1
-        elif report.skipped:
-            outcome["skipped"] += 1
+        _count(self.outcomes[(page[1], page[2])], report)
         if report.when == "call":
             self.counts["ran"] += 1
             self.per_host[page[2]] += 1
@@ -290,6 +293,7 @@ class Timings:
         if page not in j["pages"]:
             j["pages"].append(page)
         j["s"] += report.duration
+        _count(self.journey_outcomes[(f"docs/{page}", host)], report)
         if report.when == "call":
             j["ran"] += 1
             j["hidden_checks"] += dict(report.user_properties).get("hidden", False)
@@ -335,14 +339,34 @@ class Timings:
         out.parent.mkdir(exist_ok=True)
         out.write_text(json.dumps(report, indent=2) + "\n")
         terminalreporter.write_line(f"docs harness: per-page timings in {out}")
-        record_provenance(config.rootpath, self.outcomes)
+        record_provenance(config.rootpath, self.outcomes, self.journey_outcomes)
 
 
-def record_provenance(root: Path, outcomes: dict[tuple[str, str], dict[str, float]]) -> Path:
+def _outcome() -> dict[str, float]:
+    return {"passed": 0, "failed": 0, "skipped": 0, "s": 0.0}
+
+
+def _count(outcome: dict[str, float], report: pytest.TestReport) -> None:
+    """Add one block's report to a page's outcome on one host."""
+    outcome["s"] += report.duration
+    if report.failed:
+        outcome["failed"] += 1
+    elif report.when == "call":
+        outcome["passed"] += 1
+    elif report.skipped:
+        outcome["skipped"] += 1
+
+
+Outcomes = dict[tuple[str, str], dict[str, float]]
+
+
+def record_provenance(root: Path, outcomes: Outcomes, journey_outcomes: Outcomes | None = None,
+                      ) -> Path:
     """Merge this run's outcome per page and host (block counts and, as "s",
     the seconds its blocks took) into reports/provenance.json, which the
-    site's provenance hook reads. A page run here replaces its earlier record;
-    pages not run here keep theirs."""
+    site's provenance hook reads: page runs under "pages", the journeys'
+    runs of each page under "journeys". A page run here replaces its earlier
+    record; pages not run here keep theirs."""
     out = root / "reports" / "provenance.json"
     try:
         data = json.loads(out.read_text())
@@ -351,13 +375,14 @@ def record_provenance(root: Path, outcomes: dict[tuple[str, str], dict[str, floa
     versions = dict(line.split("=", 1) for line in (ROOT / "versions.env").read_text().splitlines()
                     if "=" in line and not line.startswith("#"))
     data["influxd"] = versions["INFLUXD_VERSION"].removeprefix("v")
-    pages = data.setdefault("pages", {})
     date = time.strftime("%Y-%m-%d", time.gmtime())
-    for (page, host), counts in outcomes.items():
-        record = {**counts, "date": date}
-        if "s" in record:
-            record["s"] = round(record["s"], 1)
-        pages.setdefault(page, {})[host] = record
+    for section, runs in (("pages", outcomes), ("journeys", journey_outcomes or {})):
+        pages = data.setdefault(section, {})
+        for (page, host), counts in runs.items():
+            record = {**counts, "date": date}
+            if "s" in record:
+                record["s"] = round(record["s"], 1)
+            pages.setdefault(page, {})[host] = record
     out.parent.mkdir(exist_ok=True)
     tmp = out.with_suffix(".tmp")
     tmp.write_text(json.dumps(data, indent=2, sort_keys=True) + "\n")

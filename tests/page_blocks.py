@@ -44,6 +44,23 @@ def page_hosts(text: str) -> tuple[str, ...]:
     return hosts
 
 
+def alone_hosts(text: str) -> tuple[str, ...]:
+    """The hosts a page runs on by itself: `alone_on: [...]` in its front
+    matter, default every host it declares. A declared host left out is one
+    where the journey runs the page (tests/unit/test_pages_policy.py checks
+    that it does), so the page is not run twice on the same host."""
+    declared = page_hosts(text)
+    alone = page_meta(text).get("alone_on")
+    if alone is None:
+        return declared
+    if not isinstance(alone, list) or not alone:
+        raise PageError("alone_on: must be a non-empty list of the page's hosts")
+    extra = [h for h in alone if h not in declared]
+    if extra:
+        raise PageError(f"alone_on: {extra} not in the page's hosts {list(declared)}")
+    return tuple(alone)
+
+
 def block_hosts(text: str) -> dict[int, frozenset[str]]:
     """For each line inside a host's content tab, the hosts it belongs to.
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.docs_harness import page_hosts
+from tests.docs_harness import alone_hosts, page_hosts
 from tests.page_blocks import block_hosts
 
 PAGE = '''\
@@ -71,6 +71,23 @@ def line_of(text: str, needle: str) -> int:
 
 def test_front_matter_lists_the_hosts_of_a_page():
     assert page_hosts(PAGE) == ("package-trixie", "docker-bookworm", "binary-bookworm")
+
+
+def test_a_page_runs_alone_on_every_host_it_declares_unless_it_says_fewer():
+    assert alone_hosts(PAGE) == page_hosts(PAGE)
+    fewer = PAGE.replace("---\n# ", "alone_on: [package-trixie]\n---\n# ", 1)
+    assert alone_hosts(fewer) == ("package-trixie",)
+
+
+@pytest.mark.parametrize("alone, message", [
+    ("[docker-trixie]", "not in the page's hosts"),
+    ("[]", "non-empty list"),
+    ("package-trixie", "non-empty list"),
+])
+def test_alone_on_must_name_some_of_the_pages_own_hosts(alone, message):
+    bad = PAGE.replace("---\n# ", f"alone_on: {alone}\n---\n# ", 1)
+    with pytest.raises(pytest.UsageError, match=message):
+        alone_hosts(bad)
 
 
 def test_a_page_without_front_matter_runs_on_the_bookworm_binary_host():

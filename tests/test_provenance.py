@@ -91,6 +91,36 @@ def test_a_partial_or_failed_run_does_not_count_for_its_host(hook, page):
             "(Debian 13) host yet.") in line
 
 
+def test_a_host_where_the_page_does_not_run_alone_counts_the_journeys_run(hook, tmp_path):
+    path = tmp_path / "page.md"
+    path.write_text(PAGE.replace("---\n# ", "alone_on: [package-trixie]\n---\n# ", 1))
+    data = report({PKG: (3, 0)})
+    # a page run on the binary host no longer counts: only the journey's
+    data["pages"]["docs/page.md"][BIN] = {"passed": 2, "failed": 0, "skipped": 0,
+                                          "date": "2026-11-29"}
+    line = hook.provenance_line(path, "docs/page.md", data)
+    assert "Not run on the binary (Debian 12) host yet" in line
+    assert hook._unverified == [f"docs/page.md[{BIN}]"]
+    hook._unverified.clear()
+    # the journey skips hidden set-up: passed + skipped must cover the page's blocks
+    data["journeys"] = {"docs/page.md": {BIN: {"passed": 1, "failed": 0, "skipped": 1,
+                                               "date": "2026-11-30", "s": 2.0}}}
+    data["pages"]["docs/page.md"][PKG]["s"] = 4.0
+    line = hook.provenance_line(path, "docs/page.md", data)
+    assert line == ("*2 commands on this page ran against InfluxDB 2.9.1 on 2026-11-30: by "
+                    "itself on the Linux package (Debian 13) host (4.0 s), and in the Guide's "
+                    "run on the binary (Debian 12) host.*\n")
+    assert hook._unverified == []
+    data["journeys"]["docs/page.md"][BIN]["failed"] = 1
+    assert "Not run on the binary" in hook.provenance_line(path, "docs/page.md", data)
+
+
+def test_hosts_of_one_install_method_are_named_once_with_their_releases(hook):
+    assert hook._listed(["package-trixie", "docker-trixie", "docker-bookworm",
+                         "binary-bookworm"]) == ("Linux package (Debian 13), Docker (Debian 13 "
+                                                 "and 12) and binary (Debian 12)")
+
+
 def test_without_a_report_the_page_says_so_plainly(hook, page):
     assert "No test report was found" in hook.provenance_line(page, "docs/page.md", None)
 
@@ -106,7 +136,10 @@ def test_the_harness_merges_each_run_into_the_report(tmp_path):
                                                             "skipped": 0, "s": 2.345}})
     record_provenance(tmp_path, {("docs/b.md", "package-trixie"): {"passed": 1, "failed": 1,
                                                              "skipped": 0}})
+    record_provenance(tmp_path, {}, {("docs/a.md", "docker-trixie"): {"passed": 3, "failed": 0,
+                                                                    "skipped": 1}})
     data = json.loads((tmp_path / "reports" / "provenance.json").read_text())
+    assert data["journeys"]["docs/a.md"]["docker-trixie"]["skipped"] == 1
     assert data["pages"]["docs/a.md"]["binary-bookworm"]["passed"] == 4
     assert data["pages"]["docs/a.md"]["binary-bookworm"]["s"] == 2.3
     assert data["pages"]["docs/b.md"]["package-trixie"]["failed"] == 1

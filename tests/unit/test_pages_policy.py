@@ -111,3 +111,24 @@ def test_the_plumbing_checker_catches_plumbing_and_leaves_reader_work_alone(line
     page = tmp_path / "p.md"
     page.write_text(f"# p\n\n```bash\n{line}\n```\n")
     assert bool(visible_plumbing(page)) is caught
+
+
+def test_a_page_that_runs_alone_on_fewer_hosts_is_run_by_the_journey_on_the_rest():
+    """`alone_on` saves a second run of a Guide page on hosts where the journey
+    already runs it; a page outside the journey would not run there at all."""
+    import yaml
+
+    from tests.page_blocks import alone_hosts, journey, page_hosts
+
+    root = DOCS.parent
+    spec = yaml.safe_load((root / "tests" / "journey.yml").read_text())
+    in_journey = set(journey(root / "mkdocs.yml", spec.get("start_with", []), spec["section"]))
+    uncovered, fewer = [], 0
+    for page in sorted(DOCS.glob("*.md")):
+        text = page.read_text()
+        rest = set(page_hosts(text)) - set(alone_hosts(text))
+        fewer += bool(rest)
+        if rest and (page not in in_journey or not rest <= set(spec["hosts"])):
+            uncovered.append(f"{page.name}: {sorted(rest)}")
+    assert uncovered == []
+    assert fewer  # the Guide's pages use it; if none does, this test guards nothing
