@@ -23,15 +23,17 @@ deps:
 
 # --no-compile: Python compiles what it imports when it first imports it;
 # compiling every file of every package up front cost 10 s of CPU here.
-$(STAMP): pyproject.toml | deps
+# constraints.txt pins every package, dev tools included.
+PIP_INSTALL := $(BIN)/python -m pip install --quiet --no-compile -c constraints.txt
+$(STAMP): pyproject.toml constraints.txt | deps
 	@test -x $(BIN)/python || $(PY) -m venv $(VENV)
-	@$(BIN)/python -m pip install --quiet --upgrade pip
-	@$(BIN)/python -m pip install --quiet --no-compile -e '.[test]'
+	@$(BIN)/python -m pip install --quiet --upgrade -c constraints.txt pip
+	@$(PIP_INSTALL) -e '.[test]'
 	@touch $@
 
 # Ansible (the fleet extra) for the tests only: make demo does not pay for it.
 $(FLEET): $(STAMP)
-	@$(BIN)/python -m pip install --quiet --no-compile -e '.[fleet]'
+	@$(PIP_INSTALL) -e '.[fleet]'
 	@touch $@
 
 venv: $(STAMP)
@@ -99,7 +101,7 @@ down: $(STAMP)
 	$(BIN)/runbook down
 
 bench: $(STAMP) images
-	@$(BIN)/python -m pip install --quiet -e '.[bench]'
+	@$(PIP_INSTALL) -e '.[bench]'
 	$(BIN)/runbook bench
 
 clean:

