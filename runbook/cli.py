@@ -114,13 +114,7 @@ COMPLETE_VAR = "_RUNBOOK_COMPLETE"
 def _main(argv: list[str] | None) -> NoReturn:
     instruction = os.environ.get(COMPLETE_VAR)
     if instruction:  # the shell asks for its completion script or for candidates
-        from click.shell_completion import shell_complete
-
-        if shell_complete(cli, {}, "runbook", COMPLETE_VAR, instruction) != 0:
-            _report("UsageError", f"{COMPLETE_VAR}={instruction!r} is not a completion request",
-                    f"eval \"$({COMPLETE_VAR}=bash_source runbook)\" (or zsh_source, "
-                    "fish_source): see the CLI page", EXIT_USAGE, False)
-        sys.exit(EXIT_OK)
+        _complete(instruction)
     args = sys.argv[1:] if argv is None else argv
     as_json = "--json" in args
     code: Any = EXIT_OK
@@ -166,6 +160,26 @@ def _main(argv: list[str] | None) -> NoReturn:
                 "please report it with the command line; RUNBOOK_DEBUG=1 shows the traceback",
                 EXIT_BUG, as_json)
     sys.exit(code if isinstance(code, int) else EXIT_OK)
+
+
+def _complete(instruction: str) -> NoReturn:
+    """Answer the shell: its completion script (`bash_source`) or the
+    candidates for the words it passes (`bash_complete`, in COMP_WORDS and
+    COMP_CWORD, which the script sets); anything else is a usage error."""
+    from click.shell_completion import shell_complete
+
+    fix = (f"eval \"$({COMPLETE_VAR}=bash_source runbook)\" (or zsh_source, fish_source) "
+           "sets up completion; the shell then makes the requests itself")
+    shown = repr(instruction if len(instruction) <= 40 else instruction[:40] + "...")
+    try:
+        code = shell_complete(cli, {}, "runbook", COMPLETE_VAR, instruction)
+    except (KeyError, ValueError, IndexError):  # COMP_WORDS or COMP_CWORD missing or bad
+        _report("UsageError", f"{COMPLETE_VAR}={shown} without the COMP_WORDS and COMP_CWORD "
+                "a shell's completion sets", fix, EXIT_USAGE, False)
+    if code != 0:
+        _report("UsageError", f"{COMPLETE_VAR}={shown} is not a completion request", fix,
+                EXIT_USAGE, False)
+    sys.exit(EXIT_OK)
 
 
 def _exit_for(findings: list[Finding]) -> NoReturn:

@@ -42,8 +42,38 @@ def test_bash_completes_a_command_name():
     assert "plain,certs" in done.stdout.splitlines()
 
 
-def test_a_bad_completion_request_is_a_named_usage_error():
-    done = runbook(_RUNBOOK_COMPLETE="tcsh_source")
-    assert done.returncode == 2
-    assert done.stderr.startswith("ERROR: _RUNBOOK_COMPLETE='tcsh_source' is not a completion")
+# What a careless user or a broken shell config can put in the environment.
+BAD_REQUESTS = [
+    ({"_RUNBOOK_COMPLETE": "tcsh_source"}, "is not a completion request"),
+    ({"_RUNBOOK_COMPLETE": "source"}, "is not a completion request"),
+    ({"_RUNBOOK_COMPLETE": "bash_source\n"}, "is not a completion request"),
+    ({"_RUNBOOK_COMPLETE": "a" * 5000}, "is not a completion request"),
+    ({"_RUNBOOK_COMPLETE": "bash_complete"}, "without the COMP_WORDS"),
+    ({"_RUNBOOK_COMPLETE": "zsh_complete"}, "without the COMP_WORDS"),
+    ({"_RUNBOOK_COMPLETE": "fish_complete"}, "without the COMP_WORDS"),
+    ({"_RUNBOOK_COMPLETE": "bash_complete", "COMP_WORDS": "runbook ce", "COMP_CWORD": "x"},
+     "without the COMP_WORDS"),
+]
+
+
+@pytest.mark.parametrize("env, message", BAD_REQUESTS,
+                         ids=[f"{i}-{e['_RUNBOOK_COMPLETE'][:14]}"
+                              for i, (e, _) in enumerate(BAD_REQUESTS)])
+def test_a_bad_completion_request_is_a_named_usage_error(env, message):
+    done = runbook(**env)
+    assert done.returncode == 2, done.stderr
+    assert done.stderr.startswith("ERROR: _RUNBOOK_COMPLETE="), done.stderr
+    assert message in done.stderr
+    assert "Traceback" not in done.stderr
     assert "bash_source" in done.stderr
+    assert len(done.stderr) < 600  # a 5,000-character value is not echoed whole
+
+
+def test_odd_words_to_complete_give_candidates_or_nothing_never_a_traceback():
+    for words, cword in [("runbook", "0"), ("runbook check --cert", "2"), ("", "0"),
+                         ("runbook \x00 ; rm -rf /", "1"), ("runbook " * 2000, "1999"),
+                         ("runbook ce", "99")]:
+        done = runbook(_RUNBOOK_COMPLETE="bash_complete", COMP_WORDS=words.replace("\x00", ""),
+                       COMP_CWORD=cword)
+        assert "Traceback" not in done.stderr, (words[:30], cword, done.stderr)
+        assert done.returncode in (0, 2), (words[:30], cword, done.stderr)
