@@ -50,7 +50,7 @@ client-kit: $(STAMP)
 
 # sslyze, the oracle for `runbook grade` (AGPL: a venv of its own, never a
 # dependency). Built before pytest so xdist workers only reuse it.
-sslyze-venv:
+sslyze-venv: | deps
 	@scripts/sslyze-venv.sh >/dev/null
 
 lint: $(STAMP)
@@ -68,8 +68,10 @@ test-server: $(STAMP) $(FLEET) images sslyze-venv
 test-fleet: $(STAMP) $(FLEET) images
 	$(BIN)/pytest tests/integration/test_fleet.py -q
 
+# The pages, and the Guide in order (the journeys): a Guide page runs alone
+# on fewer hosts than it declares, and the journeys verify the rest.
 test-docs: $(STAMP) images client-kit
-	$(BIN)/pytest docs -n $(PYTEST_N) --dist loadfile -q
+	$(BIN)/pytest docs tests/journey.yml -n $(PYTEST_N) --dist loadfile -q
 
 site: $(STAMP)
 	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --site-dir site

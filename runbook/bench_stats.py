@@ -19,6 +19,7 @@ from dataclasses import dataclass
 RESAMPLES = 2000
 CONFIDENCE = 0.95
 SEED = 20261207
+Z95 = 1.959964  # the intervals' own quantile: bootstrap intervals are 95 %
 Statistic = Callable[[Sequence[float]], float]
 
 
@@ -83,12 +84,13 @@ def bootstrap_ratio(a: Sequence[float], b: Sequence[float], stat: Statistic = st
     return _interval(stat(a) / stat(b), estimates, confidence)
 
 
-def agree(intervals: Sequence[Interval]) -> bool:
+def agree(intervals: Sequence[Interval], z: float = 1.96) -> bool:
     """Whether runs agree within their intervals: for every pair, the gap
     between the two values is no wider than the 95 % interval of a difference,
     the root of the sum of the squared half-widths that face each other.
 
-    This is a 95 % test per pair: runs of one calibrated measurement pass it
+    `z` widens the test (1.96: 95 % per pair; bonferroni_z for many pairs
+    at once). At 1.96 it is a 95 % test per pair: runs of one calibrated measurement pass it
     95 % of the time per pair and 88 % for three runs. "Each value inside
     every other run's interval" is no test of agreement: two such runs differ
     by about 1.4 times one run's error, so a value lands in the other's
@@ -96,9 +98,16 @@ def agree(intervals: Sequence[Interval]) -> bool:
     the time (tests/unit/test_bench_stats.py simulates both)."""
     for a, b in itertools.combinations(intervals, 2):
         lo, hi = (a, b) if a.value <= b.value else (b, a)
-        if hi.value - lo.value > math.hypot(lo.high - lo.value, hi.value - hi.low):
+        half = math.hypot(lo.high - lo.value, hi.value - hi.low) * z / Z95
+        if hi.value - lo.value > half:
             return False
     return True
+
+
+def bonferroni_z(tests: int, confidence: float = CONFIDENCE) -> float:
+    """The normal quantile that keeps `tests` comparisons together at
+    `confidence`: each one at 1 - (1 - confidence) / tests."""
+    return statistics.NormalDist().inv_cdf(1 - (1 - confidence) / tests / 2)
 
 
 def inside_each_other(intervals: Sequence[Interval]) -> bool:

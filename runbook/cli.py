@@ -174,8 +174,8 @@ def _complete(instruction: str) -> NoReturn:
     try:
         code = shell_complete(cli, {}, "runbook", COMPLETE_VAR, instruction)
     except (KeyError, ValueError, IndexError):  # COMP_WORDS or COMP_CWORD missing or bad
-        _report("UsageError", f"{COMPLETE_VAR}={shown} without the COMP_WORDS and COMP_CWORD "
-                "a shell's completion sets", fix, EXIT_USAGE, False)
+        _report("UsageError", f"{COMPLETE_VAR}={shown} without valid COMP_WORDS and "
+                "COMP_CWORD, which a shell's completion sets", fix, EXIT_USAGE, False)
     if code != 0:
         _report("UsageError", f"{COMPLETE_VAR}={shown} is not a completion request", fix,
                 EXIT_USAGE, False)

@@ -91,28 +91,63 @@ def test_a_partial_or_failed_run_does_not_count_for_its_host(hook, page):
             "(Debian 13) host yet.") in line
 
 
+GUIDE_PAGE = PAGE.replace("---\n# ", "alone_on: [package-trixie]\n---\n# ", 1) + '''
+<!--
+```bash
+# Hidden set-up: what only a page run alone needs.
+true
+```
+-->
+
+<!--pytest.mark.runbook_cli-->
+
+```bash
+runbook --version
+```
+'''
+
+
+def journey(passed: int, skipped: int, failed: int = 0) -> dict:
+    return {"docs/page.md": {BIN: {"passed": passed, "failed": failed, "skipped": skipped,
+                                   "date": "2026-11-30", "s": 2.0}}}
+
+
 def test_a_host_where_the_page_does_not_run_alone_counts_the_journeys_run(hook, tmp_path):
     path = tmp_path / "page.md"
-    path.write_text(PAGE.replace("---\n# ", "alone_on: [package-trixie]\n---\n# ", 1))
-    data = report({PKG: (3, 0)})
+    path.write_text(GUIDE_PAGE)
+    data = report({PKG: (5, 0)})
+    data["pages"]["docs/page.md"][PKG]["s"] = 4.0
     # a page run on the binary host no longer counts: only the journey's
-    data["pages"]["docs/page.md"][BIN] = {"passed": 2, "failed": 0, "skipped": 0,
+    data["pages"]["docs/page.md"][BIN] = {"passed": 4, "failed": 0, "skipped": 0,
                                           "date": "2026-11-29"}
     line = hook.provenance_line(path, "docs/page.md", data)
     assert "Not run on the binary (Debian 12) host yet" in line
     assert hook._unverified == [f"docs/page.md[{BIN}]"]
     hook._unverified.clear()
-    # the journey skips hidden set-up: passed + skipped must cover the page's blocks
-    data["journeys"] = {"docs/page.md": {BIN: {"passed": 1, "failed": 0, "skipped": 1,
-                                               "date": "2026-11-30", "s": 2.0}}}
-    data["pages"]["docs/page.md"][PKG]["s"] = 4.0
+    # The journey skips the hidden set-up and the runbook step, and only those.
+    data["journeys"] = journey(passed=2, skipped=2)
     line = hook.provenance_line(path, "docs/page.md", data)
-    assert line == ("*2 commands on this page ran against InfluxDB 2.9.1 on 2026-11-30: by "
-                    "itself on the Linux package (Debian 13) host (4.0 s), and in the Guide's "
-                    "run on the binary (Debian 12) host.*\n")
+    assert line == ("*3 commands on this page ran against InfluxDB 2.9.1 on 2026-11-30: by "
+                    "itself on the Linux package (Debian 13) host (4.0 s), and in [the Guide's "
+                    f"run]({hook.GUIDE_RUN}), without its runbook steps, on the binary (Debian "
+                    "12) host.*\n")
     assert hook._unverified == []
-    data["journeys"]["docs/page.md"][BIN]["failed"] = 1
-    assert "Not run on the binary" in hook.provenance_line(path, "docs/page.md", data)
+
+
+@pytest.mark.parametrize("passed, skipped, failed", [
+    (1, 3, 0),  # a shell step skipped too: it did not run anywhere on that host
+    (2, 1, 0),  # a block missing from the record
+    (3, 0, 1),  # one failed
+])
+def test_a_journey_that_skipped_or_failed_a_shell_step_does_not_count(hook, tmp_path, passed,
+                                                                    skipped, failed):
+    path = tmp_path / "page.md"
+    path.write_text(GUIDE_PAGE)
+    data = report({PKG: (5, 0)})
+    data["journeys"] = journey(passed, skipped, failed)
+    assert "Not run on the binary (Debian 12) host yet" in hook.provenance_line(
+        path, "docs/page.md", data)
+    assert hook._unverified == [f"docs/page.md[{BIN}]"]
 
 
 def test_hosts_of_one_install_method_are_named_once_with_their_releases(hook):

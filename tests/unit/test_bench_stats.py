@@ -12,6 +12,7 @@ from runbook.bench_stats import (
     Interval,
     _percentile,
     agree,
+    bonferroni_z,
     bootstrap,
     bootstrap_ratio,
     inside_each_other,
@@ -86,6 +87,14 @@ def test_runs_agree_when_their_gap_fits_the_interval_of_a_difference():
     assert not agree([Interval(1.0, 0.9, 1.1), Interval(1.3, 1.2, 1.4)])
     assert not agree([Interval(1.0, 0.9, 1.1), Interval(1.02, 0.95, 1.1),
                       Interval(1.3, 1.2, 1.4)])
+
+
+def test_a_wider_z_forgives_a_gap_that_95_percent_does_not():
+    runs = [Interval(1.0, 0.9, 1.1), Interval(1.18, 1.08, 1.28)]  # gap 0.18 > 0.14
+    assert not agree(runs)
+    assert agree(runs, bonferroni_z(24))  # z 3.08: 0.22
+    assert bonferroni_z(24) == pytest.approx(3.08, abs=0.01)
+    assert bonferroni_z(1) == pytest.approx(1.96, abs=0.001)
 
 
 def test_intervals_overlap_when_they_share_a_point():

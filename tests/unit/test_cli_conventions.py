@@ -48,11 +48,11 @@ BAD_REQUESTS = [
     ({"_RUNBOOK_COMPLETE": "source"}, "is not a completion request"),
     ({"_RUNBOOK_COMPLETE": "bash_source\n"}, "is not a completion request"),
     ({"_RUNBOOK_COMPLETE": "a" * 5000}, "is not a completion request"),
-    ({"_RUNBOOK_COMPLETE": "bash_complete"}, "without the COMP_WORDS"),
-    ({"_RUNBOOK_COMPLETE": "zsh_complete"}, "without the COMP_WORDS"),
-    ({"_RUNBOOK_COMPLETE": "fish_complete"}, "without the COMP_WORDS"),
+    ({"_RUNBOOK_COMPLETE": "bash_complete"}, "without valid COMP_WORDS"),
+    ({"_RUNBOOK_COMPLETE": "zsh_complete"}, "without valid COMP_WORDS"),
+    ({"_RUNBOOK_COMPLETE": "fish_complete"}, "without valid COMP_WORDS"),
     ({"_RUNBOOK_COMPLETE": "bash_complete", "COMP_WORDS": "runbook ce", "COMP_CWORD": "x"},
-     "without the COMP_WORDS"),
+     "without valid COMP_WORDS"),
 ]
 
 

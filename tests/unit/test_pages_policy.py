@@ -118,7 +118,7 @@ def test_a_page_that_runs_alone_on_fewer_hosts_is_run_by_the_journey_on_the_rest
     already runs it; a page outside the journey would not run there at all."""
     import yaml
 
-    from tests.page_blocks import alone_hosts, journey, page_hosts
+    from tests.page_blocks import alone_hosts, is_setup, journey, page_hosts, page_plan
 
     root = DOCS.parent
     spec = yaml.safe_load((root / "tests" / "journey.yml").read_text())
@@ -130,5 +130,12 @@ def test_a_page_that_runs_alone_on_fewer_hosts_is_run_by_the_journey_on_the_rest
         fewer += bool(rest)
         if rest and (page not in in_journey or not rest <= set(spec["hosts"])):
             uncovered.append(f"{page.name}: {sorted(rest)}")
+        # The journey skips hidden set-up and runbook steps: each must run
+        # alone somewhere, or it never runs.
+        alone = alone_hosts(text)
+        for p in page_plan(page)[1]:
+            journey_skips = is_setup(p) or any("runbook_cli" in m for m in p.block.marks)
+            if journey_skips and not any(p.runs_on(h) for h in alone):
+                uncovered.append(f"{page.name}:{p.block.lineno} runs on none of {list(alone)}")
     assert uncovered == []
     assert fewer  # the Guide's pages use it; if none does, this test guards nothing
