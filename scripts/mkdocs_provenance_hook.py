@@ -39,13 +39,7 @@ def _load(root: Path) -> dict | None:
 def host_label(name: str) -> str:
     """`package-trixie` -> `Linux package (Debian 13)`, from the harness's
     own host table; unknown names unchanged."""
-    from tests.hosts import HOSTS  # after sys.path is set
-
-    host = HOSTS.get(name)
-    if host is None:
-        return name
-    method = METHOD_NAMES.get(host.method, host.method)
-    return f"{method} ({DEBIAN.get(host.release, host.release)})"
+    return _listed([name])
 
 
 def _and(items: list[str]) -> str:
@@ -90,7 +84,8 @@ def provenance_line(page_path: Path, key: str, report: dict | None) -> str | Non
                 "Run `make test-docs`, then build the site.\n")
     runs = report.get("pages", {}).get(key, {})
     journeys = report.get("journeys", {}).get(key, {})
-    passed, in_guide, missing, dates, took = [], [], [], [], []
+    passed, in_guide, missing, dates = [], [], [], []
+    took: list[tuple[str, float]] = []
     for host in declared:
         want = sum(1 for p in plan if p.runs_on(host))
         # Where the page does not run alone, the Guide's journey ran it: every
@@ -104,16 +99,19 @@ def provenance_line(page_path: Path, key: str, report: dict | None) -> str | Non
             (passed if host in alone else in_guide).append(host)
             dates.append(got["date"])
             if "s" in got and host in alone:
-                took.append(f"{host_label(host)} {got['s']:.1f} s")
+                took.append((host, got["s"]))
         else:
             missing.append(host)
     _unverified.extend(f"{key}[{h}]" for h in missing)
     if not passed and not in_guide:
         return ("!!! warning \"Not run in this build\"\n    The last test run did not run "
                 "this page's commands, or some failed.\n")
-    timed = f" ({', '.join(took)})" if passed and len(took) == len(passed) else ""
-    if in_guide and len(passed) == 1 and timed:  # one host: its name is just before
-        timed = f" ({took[0].rsplit(' ', 2)[-2]} s)"
+    timed = ""
+    if passed and len(took) == len(passed):
+        # One host named just before needs no label beside its time.
+        named = not (in_guide and len(took) == 1)
+        timed = " (" + ", ".join(f"{host_label(h) + ' ' if named else ''}{s:.1f} s"
+                                 for h, s in took) + ")"
     ran = f"*{len(visible)} commands on this page ran against InfluxDB {report['influxd']}"
     if not in_guide:
         line = f"{ran} on {_hosts(passed)} on {max(dates)}{timed}."
