@@ -54,7 +54,7 @@ sslyze-venv: | deps
 	@scripts/sslyze-venv.sh >/dev/null
 
 lint: $(STAMP)
-	$(BIN)/ruff check runbook tests scripts
+	$(BIN)/ruff check runbook lab tests scripts
 	$(BIN)/mypy
 	@scripts/actionlint.sh
 
@@ -97,14 +97,14 @@ serve: $(STAMP)
 	$(BIN)/mkdocs serve
 
 demo: $(STAMP) images
-	$(BIN)/runbook demo
+	$(BIN)/python -m lab demo
 
 down: $(STAMP)
-	$(BIN)/runbook down
+	$(BIN)/python -m lab down
 
 bench: $(STAMP) images
 	@$(PIP_INSTALL) -e '.[bench]'
-	$(BIN)/runbook bench
+	$(BIN)/python -m lab bench
 
 clean:
 	rm -rf site build .pytest_cache

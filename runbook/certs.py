@@ -28,8 +28,8 @@ from runbook.cert_choices import (
     MAX_DAYS,
 )
 from runbook.errors import UnusableCA, UsageError
+from runbook.facts import INFLUXDB_GID, INFLUXDB_UID
 from runbook.files import write_together
-from runbook.image import INFLUXDB_GID, INFLUXDB_UID
 from runbook.names import LOCAL_SANS, San, parse_sans
 
 if TYPE_CHECKING:

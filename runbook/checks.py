@@ -20,9 +20,9 @@ from cryptography.hazmat.primitives.asymmetric import dsa, ec, ed25519, padding,
 
 from runbook.acme_checks import certbot_layout_findings
 from runbook.certs import cert_sans, not_after, not_before
+from runbook.facts import INFLUXDB_UID, influxd_version
 from runbook.files import read_input, read_obstacle, readable_fix
 from runbook.findings import ERROR, INFO, WARNING, Finding
-from runbook.image import INFLUXDB_UID, influxd_version
 from runbook.names import host_matches
 from runbook.pem import (
     EncryptedKey,

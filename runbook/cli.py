@@ -95,15 +95,16 @@ def _os_error(exc: OSError) -> tuple[str, str, int]:
         EXIT_ENVIRONMENT
 
 
-def main(argv: list[str] | None = None) -> NoReturn:
-    """Run the CLI; every way out goes through here with a documented exit code.
-    SIGTERM ends it as Ctrl-C does (clean-ups run), not at once."""
+def main(argv: list[str] | None = None, group: click.Group | None = None,
+         prog: str = "runbook") -> NoReturn:
+    """Run the CLI (or the lab's `group`); every way out goes through here with a
+    documented exit code. SIGTERM ends it as Ctrl-C does (clean-ups run), not at once."""
     try:
         old = signal.signal(signal.SIGTERM, _raise_terminated)
     except ValueError:  # not the main thread (a test): nothing to install
-        _main(argv)
+        _main(argv, group or cli, prog)
     try:
-        _main(argv)
+        _main(argv, group or cli, prog)
     finally:
         signal.signal(signal.SIGTERM, old)
 
@@ -111,7 +112,7 @@ def main(argv: list[str] | None = None) -> NoReturn:
 COMPLETE_VAR = "_RUNBOOK_COMPLETE"
 
 
-def _main(argv: list[str] | None) -> NoReturn:
+def _main(argv: list[str] | None, group: click.Group, prog: str) -> NoReturn:
     instruction = os.environ.get(COMPLETE_VAR)
     if instruction:  # the shell asks for its completion script or for candidates
         _complete(instruction)
@@ -120,8 +121,8 @@ def _main(argv: list[str] | None) -> NoReturn:
     code: Any = EXIT_OK
     try:
         # Not cli.main(): it prints a blank line on Ctrl-C and handles errors its own way.
-        with cli.make_context("runbook", list(args)) as ctx:
-            code = cli.invoke(ctx)
+        with group.make_context(prog, list(args)) as ctx:
+            code = group.invoke(ctx)
     except click.exceptions.Exit as exc:
         code = exc.exit_code
     except BrokenPipeError:  # `runbook ... | head`: the reader left; say nothing more
@@ -190,7 +191,7 @@ def _user(value: str | None) -> tuple[int | None, str]:
     """(uid or None, how it was chosen) for --user: a uid, a user name, 'none', or unset."""
     import pwd
 
-    from runbook.image import INFLUXDB_UID, INFLUXDB_USER
+    from runbook.facts import INFLUXDB_UID, INFLUXDB_USER
 
     if value is None:
         try:
@@ -519,69 +520,6 @@ def doctor(log_file: Path | None, as_json: bool) -> None:
             click.echo(f"  fix:   {s.fix}")
             click.echo(f"  see:   {s.page}#{s.section}")
     sys.exit(EXIT_FAILED if found else EXIT_OK)
-
-
-# --- demo -------------------------------------------------------------------
-
-@cli.command()
-@click.option("--state", type=click.Path(file_okay=False, path_type=Path),
-              default=Path(".demo"), show_default=True,
-              help="Where the CA, certificates, token and Telegraf config go.")
-@click.option("--force", is_flag=True,
-              help="Replace the state folder's CA and server certificate with new ones.")
-def demo(state: Path, force: bool) -> None:
-    """Start a verified TLS InfluxDB with Telegraf writing over HTTPS."""
-    from runbook.demo import run
-
-    report = run(state, force=force, say=progress)
-    progress("")
-    progress("\n".join(report.lines()))
-
-
-@cli.command()
-@click.option("--rounds", type=click.IntRange(2, 200), default=30, show_default=True,
-              help="Rounds (each measures every mode once); intervals bootstrap over them.")
-@click.option("--pings", type=click.IntRange(10, 10000), default=20, show_default=True,
-              help="Requests per latency sample.")
-@click.option("--json-out", type=click.Path(dir_okay=False, path_type=Path),
-              default=Path("docs/assets/bench.json"), show_default=True)
-@click.option("--png-out", type=click.Path(dir_okay=False, path_type=Path),
-              default=Path("docs/assets/bench.png"), show_default=True)
-def bench(rounds: int, pings: int, json_out: Path, png_out: Path) -> None:
-    """Measure what TLS costs: HTTP vs HTTPS 1.2 vs 1.3, handshakes, queries."""
-    import time
-
-    from runbook.bench import headline_text, run, save, table_rows
-
-    started = time.monotonic()
-    result = run(rounds=rounds, pings=pings, log=progress)
-    result["wall_seconds"] = round(time.monotonic() - started, 1)
-    save(result, json_out, png_out)
-    rows = [("figure", "median", "95% interval", "min .. max"), *table_rows(result)]
-    widths = [max(len(r[i]) for r in rows) for i in range(4)]
-    progress("What TLS costs (median of rounds)")
-    for row in rows:
-        progress("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)))
-    for k, h in result["headline"].items():
-        progress(f"{k}: {headline_text(h)}")
-    e = result["encryption"]
-    progress(f"encryption alone: write ratio >= {e['write_ratio_floor']:.4f}, query ratio <= "
-             f"{e['query_ratio_ceiling']:.4f} ({e['slowest']} at "
-             f"{e['aead_bytes_per_s'][e['slowest']] / 1e9:.2f} GB/s)")
-    for release, r in result["client_releases"]["releases"].items():
-        m = r["median_ms"]
-        progress(f"TLS 1.3 handshake from {release} ({r['openssl']}): {m['value']:.2f} ms "
-                 f"[{m['low']:.2f}, {m['high']:.2f}], ClientHellos {r['client_hello_bytes']}")
-    progress(f"wall time {result['wall_seconds']} s   JSON: {json_out}   chart: {png_out}")
-
-
-@cli.command()
-def down() -> None:
-    """Stop and remove everything `runbook demo` started."""
-    from runbook.demo import down as remove
-
-    removed = remove()
-    click.echo("Removed: " + ", ".join(removed) if removed else "Nothing to remove.")
 
 
 def _load_command_modules() -> None:

@@ -1,6 +1,6 @@
 """Do several `runbook bench` runs agree? Each headline ratio of each run, with its
 95 % interval: "agree" when every pair's gap fits the 95 % interval of a
-difference (runbook.bench_stats.agree), and "+inside" when, on top of that,
+difference (lab.bench_stats.agree), and "+inside" when, on top of that,
 every run's ratio lies inside every other run's interval. Many ratios of
 many runs make many 95 % tests, and some fail by chance (8 ratios of 3
 runs that truly agree all pass only about a third of the time), so the
@@ -16,8 +16,8 @@ import json
 import sys
 from pathlib import Path
 
-from runbook.bench import headline_text
-from runbook.bench_stats import Interval, agree, bonferroni_z, inside_each_other
+from lab.bench import headline_text
+from lab.bench_stats import Interval, agree, bonferroni_z, inside_each_other
 
 
 def main(paths: list[str]) -> int:

@@ -47,6 +47,8 @@ def build(out: Path = DEFAULT_OUT) -> Path:
                 name = path.relative_to(ROOT).as_posix()
                 z.writestr(_entry(name), path.read_bytes())
                 z.writestr(_entry(name + "c"), compiled(path, f"{out.name}/{name}"))
+            # The facts runbook/facts.py reads (a link in the checkout: its content here).
+            z.writestr(_entry("runbook/versions.env"), (ROOT / "versions.env").read_bytes())
             z.writestr(_entry("__main__.py"), "from runbook.__main__ import main\nmain()\n")
         with tmp.open("rb") as src, tempfile.NamedTemporaryFile(dir=out.parent,
                                                                 delete=False) as dst:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from page_markers import fill_markers  # scripts/, on sys.path for hooks
 
-from runbook.bench import headline_text, table_rows
+from lab.bench import headline_text, table_rows
 
 PAGE = "cost.md"
 NOT_MEASURED = "Not measured in this run: `make bench` measures it."

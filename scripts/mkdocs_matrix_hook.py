@@ -1,6 +1,6 @@
 """MkDocs hook: fill docs/trust-matrix.md from docs/assets/trust-matrix.json.
 
-The cells come from a real run (`python -m runbook.matrix`), never typed by
+The cells come from a real run (`python -m lab.matrix`), never typed by
 hand: which client accepted which certificate, and each refusal's exact words.
 """
 

@@ -31,8 +31,8 @@ from pathlib import Path
 import docker.errors
 import yaml
 
+from lab.server import OWNER_LABEL, docker_client
 from runbook.client import tls_context
-from runbook.server import OWNER_LABEL, docker_client
 from tests import host_package
 from tests.container_exec import shell
 from tests.docs_harness import LABEL as SESSION_LABEL

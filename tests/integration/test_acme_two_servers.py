@@ -14,7 +14,7 @@ import secrets
 import docker
 import pytest
 
-from runbook.server import OWNER_LABEL, docker_client
+from lab.server import OWNER_LABEL, docker_client
 from tests import host_package
 from tests.acme_host import sh
 

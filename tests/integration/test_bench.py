@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from runbook.bench import HEADLINES, run
+from lab.bench import HEADLINES, run
 
 pytestmark = pytest.mark.server
 ROOT = Path(__file__).resolve().parents[2]

@@ -7,7 +7,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from runbook.server import OWNER_LABEL, docker_client
+from lab.server import OWNER_LABEL, docker_client
 from tests.container_exec import Ran, read_back, run_in, shell
 
 pytestmark = pytest.mark.server

@@ -14,9 +14,9 @@ from pathlib import Path
 
 import pytest
 
+from lab.demo import BUCKET, DEMO_ID_ENV, ORG, STATE_MODE
+from lab.server import OWNER_LABEL, docker_client
 from runbook.client import InfluxClient
-from runbook.demo import BUCKET, DEMO_ID_ENV, ORG, STATE_MODE
-from runbook.server import OWNER_LABEL, docker_client
 from tests.signals import sigint_as_in_a_terminal
 
 pytestmark = pytest.mark.server
@@ -39,13 +39,13 @@ def demo_env(runbook_image):
 
 
 def demo(env: dict[str, str], *args: str, timeout: float = 180) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "runbook", "demo", *args], env=env,
+    return subprocess.run([sys.executable, "-m", "lab", "demo", *args], env=env,
                           capture_output=True, text=True, timeout=timeout)
 
 
 def interrupted_demo(env: dict[str, str], *args: str, after: str) -> tuple[int, str]:
     """A demo run sent SIGINT once its output shows `after`."""
-    proc = subprocess.Popen([sys.executable, "-m", "runbook", "demo", *args], env=env,
+    proc = subprocess.Popen([sys.executable, "-m", "lab", "demo", *args], env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                             preexec_fn=sigint_as_in_a_terminal)
     assert proc.stdout is not None
@@ -88,7 +88,7 @@ def test_a_second_run_interrupted_refused_or_beside_the_first_keeps_the_demo(dem
     # 1. Ctrl-C as soon as a second run speaks, then while it verifies (the demo
     # is reused). Not a fixed 0.1 s: under load that lands in CPython's own
     # start-up, before any program runs ("Could not import runpy module").
-    for after in ("runbook demo: image", "verifying"):
+    for after in ("demo: image", "verifying"):
         rc, err = interrupted_demo(env, "--state", str(state), after=after)
         assert rc == 130 and "Traceback" not in err, err
         assert "cleaned up" not in err
@@ -102,11 +102,11 @@ def test_a_second_run_interrupted_refused_or_beside_the_first_keeps_the_demo(dem
     assert forced.returncode == 1 and "--force would replace" in forced.stderr
     assert (state / "tls" / "ca.crt").read_bytes() == ca_before
     # 4. Three runs side by side: each reuses the demo or is refused by the lock.
-    side_by_side = [subprocess.Popen([sys.executable, "-m", "runbook", "demo", "--state",
+    side_by_side = [subprocess.Popen([sys.executable, "-m", "lab", "demo", "--state",
                                       str(state)], env=env, stdout=subprocess.PIPE,
                                      stderr=subprocess.PIPE, text=True) for _ in range(3)]
     results = [(p.wait(timeout=120), p.communicate()[1]) for p in side_by_side]
-    assert all(rc == 0 or (rc == 1 and "another `runbook demo` is running" in err)
+    assert all(rc == 0 or (rc == 1 and "another demo (make demo) is running" in err)
                for rc, err in results), results
     assert any(rc == 0 for rc, _ in results)
     assert inventory(demo_id) == expected

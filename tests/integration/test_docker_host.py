@@ -8,7 +8,7 @@ from pathlib import Path
 import docker.errors
 import pytest
 
-from runbook.server import OWNER_LABEL, docker_client
+from lab.server import OWNER_LABEL, docker_client
 from runbook.wait import poll_until
 from tests import host_docker
 from tests.container_exec import shell

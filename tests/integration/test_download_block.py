@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from runbook.server import OWNER_LABEL
+from lab.server import OWNER_LABEL
 from tests.test_site import mkdocs_build
 
 pytestmark = pytest.mark.server

@@ -24,7 +24,7 @@ from pathlib import Path
 import pytest
 from cryptography import x509
 
-from runbook.image import BUILD_CACHE
+from lab.image import BUILD_CACHE
 from runbook.probe import probe
 from tests.fleet import ANSIBLE, Fleet, PlaybookRun, require_ansible, wait_for
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 import docker.errors
 import pytest
 
-from runbook.server import OWNER_LABEL, docker_client
+from lab.server import OWNER_LABEL, docker_client
 from tests.fleet import Fleet
 
 pytestmark = pytest.mark.server

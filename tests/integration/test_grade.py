@@ -12,10 +12,10 @@ from collections.abc import Iterator
 
 import pytest
 
+from lab.server import TLSInfluxd
 from runbook import certs
 from runbook.grade import NOT_CONFIGURABLE, grade
 from runbook.grade_scan import scan
-from runbook.server import TLSInfluxd
 
 pytestmark = pytest.mark.server
 RUNBOOK = [sys.executable, "-m", "runbook"]

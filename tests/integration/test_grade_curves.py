@@ -12,8 +12,8 @@ import ssl
 
 import pytest
 
-from runbook.bench import P256_FIRST, X25519_FIRST, client_hellos
-from runbook.server import TLSInfluxd
+from lab.bench import P256_FIRST, X25519_FIRST, client_hellos
+from lab.server import TLSInfluxd
 from runbook.tls_groups import set_groups
 
 pytestmark = pytest.mark.server

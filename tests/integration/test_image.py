@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
+from lab.server import CERT_MOUNT, OWNER_LABEL, docker_client
 from runbook import certs
 from runbook.client import InfluxClient
-from runbook.server import CERT_MOUNT, OWNER_LABEL, docker_client
 from runbook.wait import poll_until
 from tests.container_exec import run_in
 

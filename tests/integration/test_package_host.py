@@ -12,7 +12,7 @@ import docker.errors
 import pytest
 import yaml
 
-from runbook.server import OWNER_LABEL, docker_client
+from lab.server import OWNER_LABEL, docker_client
 from tests import host_package
 from tests.container_exec import run_in, shell
 

@@ -13,10 +13,10 @@ from pathlib import Path
 
 import pytest
 
+from lab.server import TLSInfluxd
 from runbook import certs
 from runbook.errors import WaitTimeout
 from runbook.ready import NotTLS, NotTrusted, wait_ready
-from runbook.server import TLSInfluxd
 from runbook.wait import poll_until
 
 pytestmark = pytest.mark.server

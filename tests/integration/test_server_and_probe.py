@@ -1,4 +1,4 @@
-"""runbook.server and runbook.probe against a real influxd 2.9.1 in Docker."""
+"""lab.server and runbook.probe against a real influxd 2.9.1 in Docker."""
 
 from __future__ import annotations
 
@@ -8,11 +8,11 @@ import time
 
 import pytest
 
+from lab.server import TLSInfluxd
 from runbook import certs
 from runbook.errors import ServerError, UsageError
-from runbook.image import INFLUXDB_GID, INFLUXDB_UID
+from runbook.facts import INFLUXDB_GID, INFLUXDB_UID
 from runbook.probe import probe
-from runbook.server import TLSInfluxd
 
 pytestmark = pytest.mark.server
 

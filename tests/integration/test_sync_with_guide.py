@@ -9,11 +9,11 @@ from pathlib import Path
 
 import pytest
 
+from lab.server import TLSInfluxd
 from runbook import certs
 from runbook.checks import ERROR, check_files
 from runbook.errors import ServerError
-from runbook.image import INFLUXDB_GID, INFLUXDB_UID
-from runbook.server import TLSInfluxd
+from runbook.facts import INFLUXDB_GID, INFLUXDB_UID
 
 pytestmark = pytest.mark.server
 

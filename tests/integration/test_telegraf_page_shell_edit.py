@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from runbook.image import BUILD_CACHE
+from lab.image import BUILD_CACHE
 from tests.page_blocks import page_plan
 
 ROOT = Path(__file__).resolve().parents[2]

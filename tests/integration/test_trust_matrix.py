@@ -108,7 +108,7 @@ def test_hook_renders_every_cell_and_the_differences():
 @pytest.mark.browser
 def test_a_live_run_reproduces_the_stored_cells(runbook_image):
     """The stored JSON is what the clients say today, for the cells where stacks differ."""
-    from runbook.matrix import generate
+    from lab.matrix import generate
 
     live = generate(["no-digital-signature", "cn-only", "leaf-as-own-ca"], log=lambda _: None)
     for variant, row in live["cells"].items():

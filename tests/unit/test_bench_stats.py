@@ -1,4 +1,4 @@
-"""runbook.bench_stats and the bench's arithmetic, on inputs whose answers are known."""
+"""lab.bench_stats and the bench's arithmetic, on inputs whose answers are known."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ import statistics
 
 import pytest
 
-from runbook.bench_context import encryption_bound, parse_speed
-from runbook.bench_stats import (
+from lab.bench_context import encryption_bound, parse_speed
+from lab.bench_stats import (
     Interval,
     _percentile,
     agree,

@@ -72,3 +72,37 @@ def test_an_edited_source_wins_over_its_compiled_file(pyz, tmp_path):
 
     version, _ = run_verbose(rewritten(pyz, tmp_path / "edited.pyz", edit))
     assert version == "runbook, version 9.9.9"
+
+
+READER_IMPORTS = {"cryptography", "click", "tomlkit", "runbook"}
+
+
+def test_the_reader_cli_imports_no_lab_and_no_docker(pyz):
+    """What a reader downloads: the runbook package alone, importing only the
+    standard library and the three packages its install step names."""
+    import ast
+
+    imported = set()
+    with zipfile.ZipFile(pyz) as z:
+        for name in z.namelist():
+            if name.endswith(".py"):
+                for node in ast.walk(ast.parse(z.read(name))):
+                    if isinstance(node, ast.Import):
+                        imported |= {a.name.split(".")[0] for a in node.names}
+                    elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                        imported.add(node.module.split(".")[0])
+    third_party = imported - set(sys.stdlib_module_names) - {"__future__"}
+    assert third_party == READER_IMPORTS, third_party
+    assert not [n for n in z.namelist() if n.startswith("lab/")]
+
+
+def test_the_pyz_knows_the_pinned_influxd_outside_a_checkout(pyz, tmp_path):
+    """versions.env travels inside the zip: no path back into the repository."""
+    code = ("import sys; sys.path.insert(0, sys.argv[1]); from runbook.facts import "
+            "influxd_version; print(influxd_version())")
+    out = subprocess.run([sys.executable, "-I", "-c", code, str(pyz)], capture_output=True,
+                         text=True, timeout=60, cwd=tmp_path)
+    pinned = next(line.split("=", 1)[1] for line in (ROOT / "versions.env").read_text()
+                  .splitlines() if line.startswith("INFLUXD_VERSION="))
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == pinned.lstrip("v")

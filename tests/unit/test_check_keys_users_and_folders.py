@@ -19,7 +19,7 @@ from cryptography.hazmat.primitives.asymmetric import dsa
 from runbook import certs
 from runbook.checks import check_files
 from runbook.errors import UnusableCA
-from runbook.image import INFLUXDB_GID, INFLUXDB_UID, INFLUXDB_USER
+from runbook.facts import INFLUXDB_GID, INFLUXDB_UID, INFLUXDB_USER
 from tests.unit.hostile import make_cert, write_pair
 
 

@@ -17,8 +17,8 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from runbook import certs
+from runbook.facts import INFLUXDB_UID
 from runbook.files import write_private
-from runbook.image import INFLUXDB_UID
 
 
 def run_check(*args: str) -> tuple[int, dict | None, str]:

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from runbook.demo import free_port
+from lab.demo import free_port
 from runbook.errors import EXIT_INTERRUPTED
 from runbook.wait import poll_until
 from tests.signals import sigint_as_in_a_terminal

@@ -416,6 +416,13 @@ def _expand(text: str, root: Path, work: Path, ports: hostile.Servers) -> str:
     return text
 
 
+LAB_COMMANDS = ("demo", "down", "bench")  # `python -m lab`, not the reader's runbook
+
+
+def _module(case: Case) -> str:
+    return "lab" if case.command in LAB_COMMANDS else "runbook"
+
+
 def _run_process(case: Case, root: Path, work: Path, ports: hostile.Servers) -> Outcome:
     args = [_expand(a, root, work, ports) for a in case.args]
     env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2]),
@@ -423,7 +430,7 @@ def _run_process(case: Case, root: Path, work: Path, ports: hostile.Servers) -> 
     env.pop("RUNBOOK_DEBUG", None)
     start = time.monotonic()
     try:
-        proc = subprocess.run([sys.executable, "-m", "runbook", *args], input=case.stdin,
+        proc = subprocess.run([sys.executable, "-m", _module(case), *args], input=case.stdin,
                               capture_output=True, timeout=CASE_LIMIT, env=env, cwd=work)
     except subprocess.TimeoutExpired as exc:
         return Outcome(-1, str(exc.stdout), f"HANG: no end within {CASE_LIMIT}s",

@@ -83,7 +83,7 @@ def test_a_refused_pair_writes_neither_file(tmp_path):
 
 
 def test_server_folder_key_belongs_to_influxd_before_it_appears(tmp_path):
-    from runbook.image import INFLUXDB_GID, INFLUXDB_UID
+    from runbook.facts import INFLUXDB_GID, INFLUXDB_UID
 
     d = certs.write_server_dir(tmp_path / "tls", certs.self_signed())
     st = (d / "server.key").stat()

@@ -2,7 +2,7 @@
 
 Readiness means a *verified* HTTPS ping (CA file and hostname), polled with
 a deadline; a container that exits early fails at once with its log.
-Every container carries the `runbook.owner` label, so `runbook down` and
+Every container carries the `runbook.owner` label, so `make down` and
 the tests can find and remove what they started.
 """
 
@@ -13,10 +13,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from lab.image import CERT_MOUNT, DATA_MOUNT, INFLUXDB_UID, PORT, image_ref
 from runbook.client import InfluxClient
 from runbook.errors import DockerUnavailable, ServerError, ServerExited, UsageError
 from runbook.files import read_obstacle, readable_fix
-from runbook.image import CERT_MOUNT, DATA_MOUNT, INFLUXDB_UID, PORT, image_ref
 from runbook.wait import poll_until
 
 __all__ = ["CERT_MOUNT", "OWNER_LABEL", "TLSInfluxd", "docker_client", "docker_errors",

@@ -1,4 +1,4 @@
-"""`runbook bench`: what TLS costs influxd, measured here, side by side.
+"""`python -m lab bench` (make bench): what TLS costs influxd, measured here, side by side.
 
 Servers (one container each, same image, same machine): plain HTTP; HTTPS
 with an RSA-2048 certificate, twice (TLS 1.3 clients write to one, TLS 1.2
@@ -8,10 +8,10 @@ interleaved: every round measures every mode once, back to back, in a
 rotated order, so drift in machine load hits each mode alike. Many short
 rounds (30 by default) give each figure a median over rounds, and each
 headline ratio of medians a 95 % percentile-bootstrap interval over paired
-rounds (runbook.bench_stats). Timers start after the connection is up, so
+rounds (lab.bench_stats). Timers start after the connection is up, so
 a write or query figure carries no handshake. The client is Python's
 http.client on the same 2-core machine, so absolute numbers include client
-cost; ratios are what carry over. runbook.bench_context adds what bulk
+cost; ratios are what carry over. lab.bench_context adds what bulk
 encryption alone can explain (openssl speed) and handshakes from each
 Debian release's client.
 """
@@ -35,21 +35,21 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
-from runbook import certs
-from runbook.bench_context import (
+from lab.bench_context import (
     AEADS,
     aead_bytes_per_second,
     client_release_handshakes,
     encryption_bound,
 )
-from runbook.bench_stats import bootstrap, bootstrap_ratio
+from lab.bench_stats import bootstrap, bootstrap_ratio
+from lab.image import influxd_version
+from runbook import certs
 from runbook.client import tls_context
 from runbook.errors import ServerError
-from runbook.image import influxd_version
 from runbook.tls_groups import set_groups
 
 if TYPE_CHECKING:  # the docs hook imports this module for table_rows: no Docker there
-    from runbook.server import TLSInfluxd
+    from lab.server import TLSInfluxd
 
 ORG, BUCKET, TOKEN = "bench", "bench", "bench-token"
 QUERY_BASE_NS = 1_600_000_000_000_000_000
@@ -182,7 +182,7 @@ class _Servers:
 
 
 def _make_servers(root: Path, stack: list[TLSInfluxd]) -> _Servers:
-    from runbook.server import TLSInfluxd
+    from lab.server import TLSInfluxd
 
     ca = certs.CA.create("runbook bench CA")
     dirs = {}

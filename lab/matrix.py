@@ -1,7 +1,7 @@
 """Generate the trust matrix: each certificate variant served by a real influxd,
 verified by each client; the result is a JSON document the docs render.
 
-    python -m runbook.matrix [--out docs/assets/trust-matrix.json] [--only VARIANT,...]
+    python -m lab.matrix [--out docs/assets/trust-matrix.json] [--only VARIANT,...]
 
 One influxd container per variant (removed at the end, also on failure); the
 clients run on this machine. influxd is onboarded without verification (it
@@ -23,10 +23,10 @@ import time
 from pathlib import Path
 from typing import Any
 
+from lab.image import influxd_version, pinned
+from lab.matrix_certs import Variant, variants
+from lab.matrix_clients import BIN_DIR, CHROMIUM, CLIENTS, Target, normalise
 from runbook.errors import EnvironmentProblem, UsageError
-from runbook.image import influxd_version, pinned
-from runbook.matrix_certs import Variant, variants
-from runbook.matrix_clients import BIN_DIR, CHROMIUM, CLIENTS, Target, normalise
 
 OWNER = "rb-matrix"
 TOKEN = "matrix-token"  # noqa: S105 - a throwaway local server's token
@@ -58,7 +58,7 @@ def tool_versions() -> dict[str, str]:
 
 
 def run_variant(v: Variant, root: Path, log: Any = print) -> dict[str, dict[str, object]]:
-    from runbook.server import TLSInfluxd
+    from lab.server import TLSInfluxd
 
     cert_dir = v.write(root / v.id)
     cells: dict[str, dict[str, object]] = {}

@@ -1,10 +1,10 @@
-"""`runbook demo`: zero to a verified TLS InfluxDB with Telegraf writing over HTTPS.
+"""`python -m lab demo` (make demo): zero to a verified TLS InfluxDB, Telegraf on HTTPS.
 
 Safe to run again, and safe to interrupt. A second run reuses the CA, the
 certificate, the data volume and a healthy server, and says so. A run only
 ever removes what that same run created (after a failure or Ctrl-C); an
 existing demo it cannot reuse is refused and left as it is. One run at a
-time (a lock). The CA is never replaced without --force. `runbook down`
+time (a lock). The CA is never replaced without --force. `make down`
 removes the demo's containers and data volume; its certificate files stay.
 """
 
@@ -23,6 +23,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from lab.image import CERT_MOUNT, PORT, image_ref
+from lab.server import OWNER_LABEL, TLSInfluxd, docker_client, docker_errors
 from runbook import certs
 from runbook.client import InfluxClient
 from runbook.errors import (
@@ -34,9 +36,7 @@ from runbook.errors import (
     ServerError,
 )
 from runbook.files import read_input, write_private, write_public
-from runbook.image import CERT_MOUNT, PORT, image_ref
 from runbook.probe import probe
-from runbook.server import OWNER_LABEL, TLSInfluxd, docker_client, docker_errors
 from runbook.telegraf import render_output
 from runbook.wait import poll_until
 
@@ -139,7 +139,7 @@ def _one_run_at_a_time(names: Names) -> Iterator[None]:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
-            raise DemoConflict("another `runbook demo` is running on this machine",
+            raise DemoConflict("another demo (make demo) is running on this machine",
                                fix="wait for it to finish, then run this again",
                                lock=str(lock)) from None
         yield
@@ -229,7 +229,7 @@ def _existing_demo(client: Any, names: Names, tls: Path, force: bool) -> Any | N
         state = mounted.parent if mounted else "an unknown folder"
         raise DemoConflict(f"a demo from another state folder ({state}) exists: container "
                            f"{names.influxd}; it is left as it is",
-                           fix=f"reuse it: runbook demo --state {state}; or remove it first "
+                           fix=f"reuse it: python -m lab demo --state {state}; or remove it first "
                                "with `make down` (that deletes its data volume)")
     if force:
         raise DemoConflict(f"--force would replace the certificates of the demo that runs from "
@@ -368,7 +368,7 @@ def _run(state: Path, client: Any, names: Names, created: _Created, *, force: bo
                                 fix="build it: make images") from exc
     existing = _existing_demo(client, names, state / "tls", force)
     _make_folder(state, STATE_MODE)
-    say(f"runbook demo: image {image_ref()}")
+    say(f"demo: image {image_ref()}")
     tls = ensure_certs(state, force=force, say=say)
     server = ensure_server(client, names, tls, created, existing=existing, say=say)
     token = ensure_token(server, state, names, say)

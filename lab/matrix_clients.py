@@ -20,7 +20,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from runbook.image import BUILD_CACHE, pinned
+from lab.image import BUILD_CACHE, pinned
 
 TIMEOUT = 30.0  # seconds per client run; a local handshake takes milliseconds
 BIN_DIR = BUILD_CACHE / "bin"

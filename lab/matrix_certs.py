@@ -21,8 +21,8 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
+from lab.image import INFLUXDB_GID, INFLUXDB_UID
 from runbook.files import write_together
-from runbook.image import INFLUXDB_GID, INFLUXDB_UID
 
 GOOD_SANS: tuple[str, ...] = ("localhost", "127.0.0.1")
 

@@ -23,9 +23,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from runbook.bench_stats import bootstrap, bootstrap_ratio
+from lab.bench_stats import bootstrap, bootstrap_ratio
+from lab.image import image_ref, pinned
 from runbook.errors import EnvironmentProblem
-from runbook.image import image_ref, pinned
 
 AEADS = ("aes-128-gcm", "chacha20-poly1305")
 RECORD_BYTES = 16384  # a full TLS record: the size bulk data travels in
@@ -126,7 +126,7 @@ def client_release_handshakes(port: int, cert_dir: Path, *, rounds: int, per_rou
     """TLS 1.3 handshake time to influxd at `port` from each release's client, rounds
     interleaved (order alternating); per release the median of per-round medians with
     its bootstrap interval, the ratio to the first release, and the ClientHellos."""
-    from runbook.server import docker_client
+    from lab.server import docker_client
 
     client = docker_client()
     clients = [ReleaseClient(r, image) for r, image in release_images().items()]

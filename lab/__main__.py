@@ -1,0 +1,5 @@
+"""`python -m lab demo|down|bench`."""
+
+from lab.cli import run
+
+run()
