@@ -74,7 +74,8 @@ test-docs: $(STAMP) images client-kit
 	$(BIN)/pytest docs tests/journey.yml -n $(PYTEST_N) --dist loadfile -q
 
 site: $(STAMP)
-	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --site-dir site
+	@# python -m: the hooks import lab/, which is not installed, only in the checkout
+	NO_MKDOCS_2_WARNING=1 $(BIN)/python -m mkdocs build --strict --site-dir site
 
 test-site: $(STAMP) site
 	@scripts/install-deps.sh browser
@@ -94,7 +95,7 @@ test:
 	  $(BIN)/pytest $$paths -n $(PYTEST_N) --dist loadfile
 
 serve: $(STAMP)
-	$(BIN)/mkdocs serve
+	$(BIN)/python -m mkdocs serve
 
 demo: $(STAMP) images
 	$(BIN)/python -m lab demo

@@ -51,6 +51,8 @@ def test_site_builds_strictly_with_valid_links_and_anchors(built_site, tmp_path)
     shutil.copytree(ROOT / "docs", copy / "docs")
     shutil.copy(ROOT / "mkdocs.yml", copy / "mkdocs.yml")
     shutil.copytree(ROOT / "scripts", copy / "scripts")
+    shutil.copytree(ROOT / "lab", copy / "lab")  # the cost page's hook reads lab.bench
+    shutil.copy(ROOT / "versions.env", copy / "versions.env")  # the pyz carries it
     (copy / "tests").mkdir()  # the provenance hook counts blocks with tests/page_blocks.py
     for name in ("__init__.py", "hosts.py", "page_blocks.py"):
         shutil.copy(ROOT / "tests" / name, copy / "tests" / name)
