@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -66,6 +66,15 @@ def not_measured(name: str, command: str) -> str:
     return f"{NOT_MEASURED}: `{command}` writes `reports/{name}`."
 
 
+def from_report(reports: Path, name: str, command: str,
+                render: Callable[[Any, str], str | None]) -> str:
+    """A report rendered by `render(data, day written)`, or the line that
+    says it was not measured (no file, a torn file, or nothing in it)."""
+    found = read_report(reports, name)
+    text = render(*found) if found else None
+    return not_measured(name, command) if text is None else text
+
+
 def _table(header: tuple[str, ...], rows: Sequence[tuple[str, ...]]) -> str:
     lines = [" | ".join(header), " | ".join("---" for _ in header)]
     lines += [" | ".join(row) for row in rows]
@@ -100,20 +109,14 @@ def image_builds(reports: Path) -> str:
     return "The last `make images` here:\n\n" + _table(("what", "time", "on"), rows)
 
 
-def docs_run(found: Report | None) -> str:
-    if found is None:
-        return not_measured("docs-timings.json", "make test")
-    d, written = found
+def docs_run(d: dict, written: str) -> str:
     blocks, runs = d["blocks"], len(d["pages_s"])
     return (f"The last run of the pages here ({written}, {d['mode']}): {blocks['ran']} code "
             f"blocks ran on {runs} page run{'s' * (runs != 1)} ({blocks['failed']} failed, "
             f"{blocks['skipped']} skipped) in {duration(d['wall_s'])}.")
 
 
-def test_time(found: Report | None) -> str:
-    if found is None:
-        return not_measured("test-timings.json", "make test")
-    d, written = found
+def test_time(d: dict, written: str) -> str:
     rows = [(label, str(len(d[kind])), duration(sum(d[kind].values())))
             for kind, label in TEST_KINDS.items() if d.get(kind)]
     units = sorted(((s, unit) for kind in TEST_KINDS for unit, s in d.get(kind, {}).items()),
@@ -124,10 +127,7 @@ def test_time(found: Report | None) -> str:
             + _table(("unit", "time"), [(f"`{u}`", duration(s)) for s, u in units]))
 
 
-def hostile(found: Report | None) -> str:
-    if found is None:
-        return not_measured("hostile-corpus.json", "make test-unit")
-    d, written = found
+def hostile(d: dict, written: str) -> str:
     slow = d["slowest"]
     return (f"The CLI's hostile inputs ({written}): {d['inputs']} inputs in "
             f"{duration(d['seconds'])}; the slowest, `{slow['command']}` on `{slow['case']}`, "
@@ -135,30 +135,24 @@ def hostile(found: Report | None) -> str:
             f"{duration(d['case_limit_seconds'])}).")
 
 
-def ready_lag(found: Report | None) -> str:
-    if found is None:
-        return not_measured("ready-lag.json", "make test-server")
-    d, written = found
+def ready_lag(d: dict, written: str) -> str:
     return (f"From influxd's `Listening` line to `runbook wait` returning ({written}): "
             f"{spread(d['lags_s'])} over {len(d['lags_s'])} starts, polling every "
             f"{duration(d['poll_s'])}.")
 
 
-def journeys(found: Report | None) -> str:
-    if found is None or not found[0].get("journey"):
-        return not_measured("docs-timings.json", "make test")
-    d, written = found
+def journeys(d: dict, written: str) -> str | None:
+    if not d.get("journey"):
+        return None
     rows = [(f"`{host}`", str(len(j["pages"])), str(j["ran"]), duration(j["s"]))
             for host, j in sorted(d["journey"].items())]
     return (f"The Guide in order, one host per row ({written}):\n\n"
             + _table(("host", "pages", "blocks ran", "time"), rows))
 
 
-def live_journeys(found: Report | None) -> str:
-    if found is None:
-        return not_measured("live-journey.json", "make test")
+def live_journeys(d: dict, written: str) -> str:
     rows = []
-    for host, r in sorted(found[0].items()):
+    for host, r in sorted(d.items()):
         by_pass = " / ".join(duration(s) for s in r["outage_s_by_run"].values())
         rows.append((f"`{host}`", duration(r["seconds"]), by_pass,
                      duration(r["outage_s_longest"]),
@@ -167,11 +161,11 @@ def live_journeys(found: Report | None) -> str:
                    "one restart without HTTPS (median)", "on"), rows)
 
 
-def page_runs(found: Report | None) -> str:
-    if found is None or not found[0].get("pages"):
-        return not_measured("provenance.json", "make test")
+def page_runs(d: dict, written: str) -> str | None:
+    if not d.get("pages"):
+        return None
     runs = [(r["s"], page, host, r["date"])
-            for page, hosts in found[0]["pages"].items() for host, r in hosts.items() if "s" in r]
+            for page, hosts in d["pages"].items() for host, r in hosts.items() if "s" in r]
     total = sum(s for s, *_ in runs)
     rows = [(f"`{page}`", f"`{host}`", duration(s), date)
             for s, page, host, date in sorted(runs, reverse=True)[:SLOWEST]]
@@ -191,20 +185,23 @@ def bench_run(assets: Path) -> str:
 def render(reports: Path, assets: Path) -> dict[str, str]:
     """Marker -> markdown, for every marker on the page."""
     timings = json.loads((assets / "timings.json").read_text())
-    docs = read_report(reports, "docs-timings.json")
+    docs = (reports, "docs-timings.json", "make test")
     return {
         "<!-- benchmarks:machines -->": machines(timings),
         "<!-- benchmarks:build -->": hand_measured(timings, "build") + "\n\n"
                                      + image_builds(reports),
         "<!-- benchmarks:suite -->": "\n\n".join((
-            hand_measured(timings, "suite"), docs_run(docs),
-            test_time(read_report(reports, "test-timings.json")),
-            hostile(read_report(reports, "hostile-corpus.json")))),
-        "<!-- benchmarks:pages -->": page_runs(read_report(reports, "provenance.json")),
-        "<!-- benchmarks:journeys -->": journeys(docs),
-        "<!-- benchmarks:live -->": live_journeys(read_report(reports, "live-journey.json")),
+            hand_measured(timings, "suite"), from_report(*docs, docs_run),
+            from_report(reports, "test-timings.json", "make test", test_time),
+            from_report(reports, "hostile-corpus.json", "make test-unit", hostile))),
+        "<!-- benchmarks:pages -->": from_report(reports, "provenance.json", "make test",
+                                                 page_runs),
+        "<!-- benchmarks:journeys -->": from_report(*docs, journeys),
+        "<!-- benchmarks:live -->": from_report(reports, "live-journey.json", "make test",
+                                                live_journeys),
         "<!-- benchmarks:cli -->": hand_measured(timings, "cli") + "\n\n"
-                                   + ready_lag(read_report(reports, "ready-lag.json")),
+                                   + from_report(reports, "ready-lag.json", "make test-server",
+                                                 ready_lag),
         "<!-- benchmarks:hosts -->": hand_measured(timings, "hosts"),
         "<!-- benchmarks:bench -->": bench_run(assets),
     }

@@ -4,23 +4,15 @@ figures come from docs/assets/timings.json with their commit and date."""
 
 from __future__ import annotations
 
-import importlib.util
 import json
+import runpy
 from pathlib import Path
+from types import SimpleNamespace
 
 ROOT = Path(__file__).resolve().parents[2]
 ASSETS = ROOT / "docs" / "assets"
-
-
-def _hook():
-    path = ROOT / "scripts" / "mkdocs_benchmarks_hook.py"
-    spec = importlib.util.spec_from_file_location("mkdocs_benchmarks_hook", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-hook = _hook()
+# The hook is a file MkDocs loads, not a module on the path.
+hook = SimpleNamespace(**runpy.run_path(str(ROOT / "scripts" / "mkdocs_benchmarks_hook.py")))
 
 
 def test_a_report_in_reports_shows_its_figures(tmp_path):
