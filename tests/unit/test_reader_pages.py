@@ -14,8 +14,9 @@ from tests.page_blocks import hidden_lines
 
 ROOT = Path(__file__).resolve().parents[2]
 DOCS = ROOT / "docs"
-# The one page that explains the tests may name them.
+# The pages that explain the tests and time them may name them.
 TESTING_PAGE = "testing.md"
+BENCHMARKS_PAGE = "benchmarks.md"
 TEST_WORDS = re.compile(
     r"test host|test run|harness|pytest|hidden (check|set-up|block)|(?<![\w.])tests?/[\w./-]+"
     r"|::test_|make test|this (page|site) is tested|journey|test CA|this page's test",
@@ -45,7 +46,7 @@ def words_about_testing(page: Path) -> list[str]:
             for n, line in visible_lines(page) for m in [TEST_WORDS.search(line)] if m]
 
 
-READER_PAGES = sorted(p for p in DOCS.glob("*.md") if p.name != TESTING_PAGE)
+READER_PAGES = sorted(p for p in DOCS.glob("*.md") if p.name not in (TESTING_PAGE, BENCHMARKS_PAGE))
 
 
 @pytest.mark.parametrize("page", READER_PAGES, ids=lambda p: p.name)
