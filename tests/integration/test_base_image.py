@@ -40,10 +40,11 @@ def registry() -> Iterator[str]:
     if not os.path.exists(REGISTRY_BIN):
         subprocess.run([ROOT / "scripts" / "apt-install.sh", "docker-registry"], check=True)
     folder = Path(tempfile.mkdtemp(prefix="runbook-registry-"))
-    address = f"localhost:{free_port()}"
+    port = free_port()
+    address = f"localhost:{port}"  # Docker pushes to a loopback registry over plain HTTP
     config = folder / "config.yml"
     config.write_text(f"version: 0.1\nstorage:\n  filesystem:\n    rootdirectory: {folder}/data\n"
-                      f"http:\n  addr: 127.0.0.1:{address.split(':')[1]}\n")
+                      f"http:\n  addr: 127.0.0.1:{port}\n")
     log = folder / "registry.log"
     with log.open("wb") as out:
         proc = subprocess.Popen([REGISTRY_BIN, "serve", str(config)], stdout=out,
@@ -105,7 +106,9 @@ def served_base(registry, runbook_image) -> Iterator[str]:
     repository, tag = ref.rsplit(":", 1)
     client.images.get(runbook_image).tag(repository, tag)
     try:
-        subprocess.run(["docker", "push", ref], check=True, capture_output=True, timeout=300)
+        pushed = subprocess.run(["docker", "push", ref], capture_output=True, text=True,
+                                timeout=300, check=False)
+        assert pushed.returncode == 0, f"docker push {ref}: {pushed.stderr[-2000:]}"
     finally:
         client.images.remove(ref)  # a tag only: runbook_image keeps the image
     yield ref
