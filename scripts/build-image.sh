@@ -8,12 +8,20 @@
 #                       compiled from their pinned Go modules; no registry.
 #   IMAGE_BASE=official FROM influxdb:2.9 (needs a reachable registry);
 #                       adds telegraf and the client tools on top.
+#   IMAGE_BASE=auto     official where the registry ($RUNBOOK_REGISTRY, default
+#                       Docker Hub) answers within 5 s, else local; one line
+#                       on stderr says which and why (lab/base_image.py).
+#                       make demo builds this way; the tests build local.
+#
+# RUNBOOK_IMAGE_NAME builds under another name than versions.env's IMAGE_NAME
+# (the tests and timings build fresh tags so, and remove them after).
 #
 # Prints the image reference on stdout; progress goes to stderr.
 set -Eeuo pipefail  # -E: the ERR trap below fires in functions too
 
 here=$(cd "$(dirname "$0")/.." && pwd)
 source "$here/versions.env"
+IMAGE_NAME=${RUNBOOK_IMAGE_NAME:-$IMAGE_NAME}
 source "$here/scripts/release.sh"
 cache=${RUNBOOK_CACHE:-$HOME/.cache/influx-tls-runbook}
 say() { printf '[build-image] %s\n' "$*" >&2; }
@@ -23,7 +31,7 @@ source "$here/scripts/build-traps.sh"
 # python3-cffi-backend named explicitly.
 # Packages of the base root: what an operator's host would have, plus the
 # Python libraries the runbook package needs, so `runbook` runs inside too.
-base_packages=ca-certificates,openssl,curl,jq,procps,iproute2,python3,python3-cffi-backend,python3-cryptography,python3-click,python3-rich,python3-tomlkit
+base_packages=ca-certificates,openssl,curl,jq,procps,iproute2,python3,python3-cffi-backend,python3-cryptography,python3-click,python3-tomlkit
 base_tag="$IMAGE_NAME-base:$DEBIAN_SUITE-$(printf '%s' "$base_packages" | sha256sum | cut -c1-12)"
 
 # The final tag depends on every input: versions, packages, Dockerfile, entrypoint.
@@ -118,18 +126,39 @@ build_local() {
   echo "$image_tag"
 }
 
+# build_official [BASE]: on the official image, or BASE (the same image
+# from another registry).
 build_official() {
-  local tag="$IMAGE_NAME:official-$inputs_hash"
-  if image_exists "$tag"; then echo "$tag"; return; fi
+  local base=${1:-influxdb:${INFLUXD_VERSION#v}} base_id
+  image_exists "$base" || docker pull "$base" >&2
+  # The base's id is an input too: another registry's copy is another image.
+  base_id=$(docker image inspect -f '{{.Id}}' "$base")
+  official_tag="$IMAGE_NAME:official-$(printf '%s %s' "$inputs_hash" "$base_id" | sha256sum | cut -c1-12)"
+  local tag=$official_tag
+  if image_exists "$tag"; then say "image $tag: cached"; echo "$tag"; return; fi
   "$here/scripts/build-binaries.sh" telegraf
   ctx=$(mktemp -d)   # global: the EXIT trap needs it
   trap 'rm -rf "$ctx"' EXIT
   cp "$cache/bin/telegraf-$TELEGRAF_VERSION" "$ctx/telegraf"
-  say "image: docker build $tag FROM influxdb:${INFLUXD_VERSION#v}"
-  docker build -q --force-rm -f "$here/image/Dockerfile.official" \
-    --build-arg "INFLUXDB_TAG=${INFLUXD_VERSION#v}" -t "$tag" "$ctx" >/dev/null
+  say "image: docker build $tag FROM $base (apt-get and telegraf on top, about a minute)"
+  docker build -q --force-rm -f "$here/image/Dockerfile.official" --build-arg "BASE=$base" \
+    --label "runbook.base=$base" --label "runbook.versions=$inputs_hash" -t "$tag" "$ctx" >/dev/null
   docker tag "$tag" "$IMAGE_NAME:latest"
+  rm -rf "$ctx"
+  trap - EXIT
   echo "$tag"
+}
+
+# The official image where a registry serves it now, else the local build;
+# :latest (what `python -m lab demo` runs) names the one chosen.
+build_auto() {
+  local base
+  base=$(PYTHONPATH="$here${PYTHONPATH:+:$PYTHONPATH}" "${PYTHON:-python3}" -m lab.base_image)
+  if [[ $base == local ]]; then
+    build_local; docker tag "$image_tag" "$IMAGE_NAME:latest"
+  else
+    build_official "$base"; docker tag "$official_tag" "$IMAGE_NAME:latest"
+  fi
 }
 
 mkdir -p "$cache"
@@ -140,5 +169,6 @@ flock 9
 case ${IMAGE_BASE:-local} in
   local) if [[ ${1:-} == base ]]; then build_base; echo "$base_tag"; else build_local; fi ;;
   official) build_official ;;
-  *) say "ERROR: IMAGE_BASE must be 'local' or 'official', not '${IMAGE_BASE}'"; exit 2 ;;
+  auto) build_auto ;;
+  *) say "ERROR: IMAGE_BASE must be 'local', 'official' or 'auto', not '${IMAGE_BASE}'"; exit 2 ;;
 esac

@@ -10,6 +10,8 @@ pkgs=(debootstrap debian-archive-keyring pkg-config openssl curl ca-certificates
 pkgs+=(gnutls-bin libnss3-tools)
 # Ansible's default connection (the fleet test's unreachable server is reached over SSH).
 pkgs+=(openssh-client)
+# A local container registry: the test of make demo's official base (tests/integration/test_base_image.py).
+pkgs+=(docker-registry)
 # A machine that already has a Docker engine (docker-ce, moby) keeps it:
 # Debian's docker.io would conflict with it.
 command -v dockerd >/dev/null || pkgs+=(docker.io)
