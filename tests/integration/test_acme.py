@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from lab.server import OWNER_LABEL, docker_client
-from runbook.wait import poll_until
+from runbook.poll import poll_until
 from tests import host_package
 from tests.acme_host import (
     NAME,

@@ -24,8 +24,8 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import dsa, ed25519, rsa
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
-from runbook import certs
 from runbook.files import write_private, write_public
+from runbook.tls import certs
 
 NOW = dt.datetime.now(dt.UTC)
 

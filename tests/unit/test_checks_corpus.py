@@ -16,9 +16,9 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
-from runbook import certs
 from runbook.facts import INFLUXDB_UID
 from runbook.files import write_private
+from runbook.tls import certs
 
 
 def run_check(*args: str) -> tuple[int, dict | None, str]:
@@ -169,7 +169,7 @@ def _intermediate_chain(tmp):
 
 def case_chain_out_of_order(tmp):
     _, inter, leaf = _intermediate_chain(tmp)
-    from runbook.certs import cert_pem
+    from runbook.tls.certs import cert_pem
 
     (tmp / "c.crt").write_bytes(cert_pem(inter.cert) + cert_pem(leaf.cert))
     write_private(tmp / "c.key", leaf.key_pem())
@@ -178,7 +178,7 @@ def case_chain_out_of_order(tmp):
 
 def case_missing_intermediate(tmp):
     _, _, leaf = _intermediate_chain(tmp)
-    from runbook.certs import cert_pem
+    from runbook.tls.certs import cert_pem
 
     (tmp / "c.crt").write_bytes(cert_pem(leaf.cert))
     write_private(tmp / "c.key", leaf.key_pem())

@@ -14,9 +14,9 @@ from pathlib import Path
 
 import pytest
 
-from runbook import certs
-from runbook.probe import CN_ONLY, served_leaf_unverified
-from runbook.wait import poll_until
+from runbook.poll import poll_until
+from runbook.tls import certs
+from runbook.tls.probe import CN_ONLY, served_leaf_unverified
 from tests.unit import hostile
 from tests.unit.test_deploy_hook import ROOT, _free_port
 
