@@ -13,7 +13,7 @@ import ipaddress
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Final, Literal
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
@@ -33,7 +33,7 @@ from runbook.tls.cert_choices import (
 from runbook.tls.names import LOCAL_SANS, San, parse_sans
 
 if TYPE_CHECKING:
-    from cryptography.hazmat.primitives.asymmetric.types import CertificatePublicKeyTypes
+    from cryptography.hazmat.primitives.asymmetric.types import CertificateIssuerPrivateKeyTypes
 
 PrivateKey = rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey
 # Keys a CA may sign with here: what Go (influxd, Telegraf) and OpenSSL clients verify.
@@ -89,16 +89,12 @@ def _name(common_name: str) -> x509.Name:
             f"a common name must have 1 to {MAX_CN} characters, not {len(common_name)}",
             fix="choose a shorter name (clients check the SANs, not the common name)",
             common_name=common_name[:MAX_CN])
-    return x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)])
+    return _subject(common_name)
 
 
 def _leaf_common_name(sans: list[San]) -> str:
     """The first SAN short enough to be a common name (clients ignore the CN anyway)."""
     return next((s.value for s in sans if len(s.value) <= MAX_CN), "influxdb server")
-
-
-def _hash_for(key: SigningKey) -> hashes.SHA256 | None:
-    return None if isinstance(key, ed25519.Ed25519PrivateKey) else hashes.SHA256()
 
 
 def _san_extension(sans: list[San]) -> x509.SubjectAlternativeName:
@@ -111,15 +107,15 @@ def _san_extension(sans: list[San]) -> x509.SubjectAlternativeName:
     return x509.SubjectAlternativeName(general)
 
 
-def _key_usage(key: SigningKey, *, ca: bool) -> x509.KeyUsage:
-    # RSA key exchange (TLS 1.2 without ECDHE) needs keyEncipherment; every
-    # modern handshake signs, hence digitalSignature. The upstream guide
-    # omits digitalSignature, which strict clients reject.
-    rsa_key = isinstance(key, rsa.RSAPrivateKey)
+def fitting_key_usage(key: CertificateIssuerPrivateKeyTypes, *, ca: bool) -> x509.KeyUsage:
+    """The key usage every client accepts: digitalSignature (every modern handshake
+    signs), keyEncipherment for an RSA leaf (TLS 1.2 RSA key exchange), and
+    keyCertSign and cRLSign for a CA. The upstream guide omits digitalSignature,
+    which strict clients reject (GUIDE_KEY_USAGE)."""
     return x509.KeyUsage(
         digital_signature=True,
         content_commitment=False,
-        key_encipherment=rsa_key and not ca,
+        key_encipherment=isinstance(key, rsa.RSAPrivateKey) and not ca,
         data_encipherment=False,
         key_agreement=False,
         key_cert_sign=ca,
@@ -129,21 +125,95 @@ def _key_usage(key: SigningKey, *, ca: bool) -> x509.KeyUsage:
     )
 
 
-def _builder(subject: x509.Name, issuer: x509.Name, public_key: CertificatePublicKeyTypes,
-             days: int, now: dt.datetime) -> x509.CertificateBuilder:
-    return (
-        x509.CertificateBuilder()
-        .subject_name(subject)
-        .issuer_name(issuer)
-        .public_key(public_key)
-        .serial_number(x509.random_serial_number())
-        # Backdate slightly so clocks a little behind still accept it.
-        .not_valid_before(now - dt.timedelta(minutes=5))
-        .not_valid_after(now + dt.timedelta(days=days))
-        .add_extension(
-            x509.SubjectKeyIdentifier.from_public_key(public_key), critical=False
-        )
-    )
+# Defects on purpose, for the trust matrix and the checks' test corpus.
+# The upstream guide's keyUsage: keyEncipherment, dataEncipherment, no digitalSignature.
+GUIDE_KEY_USAGE = x509.KeyUsage(
+    digital_signature=False, content_commitment=False, key_encipherment=True,
+    data_encipherment=True, key_agreement=False, key_cert_sign=False, crl_sign=False,
+    encipher_only=False, decipher_only=False)
+FITTING: Final = "fitting"  # key usage: fitting_key_usage()
+
+
+def make_certificate(
+    key: CertificateIssuerPrivateKeyTypes,
+    common_name: str,
+    *,
+    sans: list[str] | tuple[str, ...] | None = None,
+    issuer: CA | None = None,
+    ca: bool | None = False,
+    key_usage: x509.KeyUsage | None | Literal["fitting"] = FITTING,
+    extended_key_usage: list[x509.ObjectIdentifier] | None | Literal["fitting"] = FITTING,
+    days: int = DEFAULT_LEAF_DAYS,
+    validity: tuple[dt.datetime, dt.datetime] | None = None,
+    ski: bool = True,
+    aki: bool | None = None,
+    extensions: list[x509.ExtensionType] | None = None,
+) -> x509.Certificate:
+    """The one certificate factory: `key`'s certificate for `common_name`, signed
+    by `issuer` (None: by `key` itself). Every other option has the right default,
+    and each is also a defect a test or the trust matrix can ask for:
+
+    sans        DNS names and IPs; None: no subjectAltName (CN only)
+    ca          basicConstraints CA flag (True on a leaf: as `openssl req -x509`);
+                None: no basicConstraints
+    key_usage   GUIDE_KEY_USAGE (no digitalSignature) or any other; None: none
+    extended_key_usage  serverAuth on a leaf, none on a CA; or others (clientAuth)
+    days, validity  validity from 5 minutes ago; or (not_before, not_after)
+                (expired, not yet valid)
+    ski, aki    subject and authority key identifiers; aki None: present unless
+                self-signed CA (RFC 5280 spares only a CA's self-signed one the AKI)
+    extensions  more, non-critical (a malformed SAN, ...)
+    """
+    signer = issuer.key if issuer else key
+    issuer_name = issuer.cert.subject if issuer else _subject(common_name)
+    now = _now()
+    not_before, not_after_ = validity or (now - dt.timedelta(minutes=5),
+                                          now + dt.timedelta(days=days))
+    b = (x509.CertificateBuilder()
+         .subject_name(_subject(common_name))
+         .issuer_name(issuer_name)
+         .public_key(key.public_key())
+         .serial_number(x509.random_serial_number())
+         # Backdated by default, so clocks a little behind still accept it.
+         .not_valid_before(not_before)
+         .not_valid_after(not_after_))
+    if ski:
+        b = b.add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()),
+                            critical=False)
+    if ca is not None:
+        b = b.add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True)
+    if isinstance(key_usage, str):  # FITTING
+        key_usage = fitting_key_usage(key, ca=bool(ca))
+    if key_usage is not None:
+        b = b.add_extension(key_usage, critical=True)
+    if isinstance(extended_key_usage, str):  # FITTING
+        extended_key_usage = None if ca else [ExtendedKeyUsageOID.SERVER_AUTH]
+    if extended_key_usage is not None:
+        b = b.add_extension(x509.ExtendedKeyUsage(extended_key_usage), critical=False)
+    if sans is not None:
+        b = b.add_extension(_san_extension(parse_sans(sans)), critical=False)
+    if aki if aki is not None else (issuer is not None or not ca):
+        b = b.add_extension(_authority_key_id(issuer, key), critical=False)
+    for ext in extensions or []:
+        b = b.add_extension(ext, critical=False)
+    # SHA-256, or none for Ed25519; cryptography no longer signs with SHA-1 (openssl does)
+    return b.sign(signer, None if isinstance(signer, ed25519.Ed25519PrivateKey)
+                  else hashes.SHA256())
+
+
+def _subject(common_name: str) -> x509.Name:
+    return x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)])
+
+
+def _authority_key_id(issuer: CA | None,
+                      key: CertificateIssuerPrivateKeyTypes) -> x509.AuthorityKeyIdentifier:
+    if issuer is None:  # self-signed: it names its own key as the issuer's
+        return x509.AuthorityKeyIdentifier.from_issuer_public_key(key.public_key())
+    try:
+        ski = issuer.cert.extensions.get_extension_for_class(x509.SubjectKeyIdentifier).value
+        return x509.AuthorityKeyIdentifier.from_issuer_subject_key_identifier(ski)
+    except x509.ExtensionNotFound:  # older CAs: derive it from the public key
+        return x509.AuthorityKeyIdentifier.from_issuer_public_key(issuer.key.public_key())
 
 
 def _now() -> dt.datetime:
@@ -209,14 +279,8 @@ class CA:
         days: int = DEFAULT_CA_DAYS,
     ) -> CA:
         key = generate_key(key_type)
-        name = _name(common_name)
-        cert = (
-            _builder(name, name, key.public_key(), _check_days(days), _now())
-            .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-            .add_extension(_key_usage(key, ca=True), critical=True)
-            .sign(key, _hash_for(key))
-        )
-        return cls(cert, key)
+        _name(common_name)
+        return cls(make_certificate(key, common_name, ca=True, days=_check_days(days)), key)
 
     @classmethod
     def load(cls, cert_path: str | os.PathLike[str], key_path: str | os.PathLike[str], *,
@@ -249,15 +313,8 @@ class CA:
         common_name: str | None = None,
     ) -> Issued:
         """A server certificate for `sans`, signed by this CA."""
-        try:
-            ski = self.cert.extensions.get_extension_for_class(x509.SubjectKeyIdentifier).value
-            aki = x509.AuthorityKeyIdentifier.from_issuer_subject_key_identifier(ski)
-        except x509.ExtensionNotFound:  # older CAs: derive it from the public key
-            aki = x509.AuthorityKeyIdentifier.from_issuer_public_key(self.key.public_key())
-        return _server_cert(
-            sans, key_type=key_type, days=days, common_name=common_name,
-            issuer=self.cert.subject, signing_key=self.key, chain=[self.cert], extra=[aki],
-        )
+        return _server_cert(sans, key_type=key_type, days=days, common_name=common_name,
+                            issuer=self)
 
     def write(
         self,
@@ -327,35 +384,18 @@ def _server_cert(
     key_type: str,
     days: int,
     common_name: str | None,
-    issuer: x509.Name | None = None,
-    signing_key: SigningKey | None = None,
-    chain: list[x509.Certificate] | None = None,
-    extra: list[x509.ExtensionType] | None = None,
+    issuer: CA | None = None,
 ) -> Issued:
-    """A serverAuth leaf for `sans`: signed by `signing_key`, or by itself."""
+    """A serverAuth leaf for `sans`: signed by `issuer`, or by itself."""
     parsed = parse_sans(list(sans))
     if not parsed:
         raise UsageError("a server certificate needs at least one SAN", fix="pass --san NAME")
     days = _check_days(days)
     key = generate_key(key_type)
-    subject = _name(common_name or _leaf_common_name(parsed))
-    if signing_key is None:  # self-signed: it names its own key as the issuer's.
-        # RFC 5280 spares only a CA's self-signed certificate the AKI; strict
-        # validators (cryptography's, which sslyze uses) refuse a leaf without it.
-        extra = [x509.AuthorityKeyIdentifier.from_issuer_public_key(key.public_key()),
-                 *(extra or [])]
-    builder = (
-        _builder(subject, issuer or subject, key.public_key(), days, _now())
-        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
-        .add_extension(_key_usage(key, ca=False), critical=True)
-        .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
-        .add_extension(_san_extension(parsed), critical=False)
-    )
-    for ext in extra or []:
-        builder = builder.add_extension(ext, critical=False)
-    signer = signing_key or key
-    cert = builder.sign(signer, _hash_for(signer))
-    return Issued(cert, key, chain or [])
+    name = common_name or _leaf_common_name(parsed)
+    _name(name)
+    cert = make_certificate(key, name, sans=sans, issuer=issuer, days=days)
+    return Issued(cert, key, [issuer.cert] if issuer else [])
 
 
 def wildcard(ca: CA, domain: str, *, key_type: str = DEFAULT_KEY_TYPE,

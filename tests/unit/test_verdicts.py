@@ -51,8 +51,7 @@ def pki(tmp_path_factory) -> dict[str, Path]:
     from cryptography.hazmat.primitives.asymmetric import rsa
 
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    cn_only = hostile.make_cert(key, issuer_key=ca.key, issuer=ca.cert.subject,
-                                cn="localhost", sans=False)
+    cn_only = hostile.make_cert(key, issuer=ca, cn="localhost", sans=False)
     hostile.write_pair(d, "cn-only", cn_only, key)
     return {"ca": d / "ca.crt", "cert": d / "server.crt", "key": d / "server.key",
             "cn_cert": d / "cn-only.crt", "cn_key": d / "cn-only.key"}
