@@ -28,9 +28,9 @@ def grade(url: str, profile: str, ca_file: str | None, timeout: float, budget: f
 
     Exit 0: compliant; 1: deviations; 2: bad input (no TLS server there, bad option).
     """
-    from runbook.tls.grade import grade as grade_scan
+    from runbook.tls.grade import grade as grade_of
     from runbook.tls.scan import scan
 
-    result = grade_scan(scan(url, ca_file=ca_file, timeout=timeout, budget=budget), profile)
+    result = grade_of(scan(url, ca_file=ca_file, timeout=timeout, budget=budget), profile)
     show(result, as_json)
     sys.exit(EXIT_OK if result.compliant else EXIT_FAILED)

@@ -304,6 +304,10 @@ def served_leaf(url: str, *, ca_file: str | None = None, server_name: str | None
                          host=target.host, port=target.port) from None
     except (ssl.SSLError, OSError) as exc:
         raise _no_handshake(target, exc) from None
+    return _presented(target, der)
+
+
+def _presented(target: Target, der: bytes | None) -> bytes:
     if not der:
         raise ProbeError(f"{target.host}:{target.port} presented no certificate",
                          host=target.host, port=target.port)
@@ -327,10 +331,7 @@ def served_leaf_unverified(url: str, *, server_name: str | None = None,
             der = tls.getpeercert(binary_form=True)
     except (ssl.SSLError, OSError) as exc:
         raise _no_handshake(target, exc) from None
-    if not der:
-        raise ProbeError(f"{target.host}:{target.port} presented no certificate",
-                         host=target.host, port=target.port)
-    return der
+    return _presented(target, der)
 
 
 def compare_with_file(served_der: bytes, cert_path: str) -> dict[str, object]:
