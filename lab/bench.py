@@ -29,7 +29,6 @@ import statistics
 import subprocess
 import tempfile
 import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -43,10 +42,11 @@ from lab.bench_context import (
 )
 from lab.bench_stats import bootstrap, bootstrap_ratio
 from lab.image import influxd_version
-from runbook import certs
-from runbook.client import tls_context
 from runbook.errors import ServerError
-from runbook.tls_groups import set_groups
+from runbook.render import Progress
+from runbook.tls import certs
+from runbook.tls.contexts import tls_context
+from runbook.tls.groups import set_groups
 
 if TYPE_CHECKING:  # the docs hook imports this module for table_rows: no Docker there
     from lab.server import TLSInfluxd
@@ -54,7 +54,7 @@ if TYPE_CHECKING:  # the docs hook imports this module for table_rows: no Docker
 ORG, BUCKET, TOKEN = "bench", "bench", "bench-token"
 QUERY_BASE_NS = 1_600_000_000_000_000_000
 WRITE_BASE_NS = 1_700_000_000_000_000_000
-Log = Callable[[str], None]
+
 Result = dict[str, Any]
 
 
@@ -226,7 +226,7 @@ def load(modes: dict[str, Target], query_points: int) -> None:
 
 def measure(modes: dict[str, Target], handshakes: dict[str, Target], *, rounds: int,
             batches: int, batch_size: int, pings: int, query_points: int,
-            log: Log) -> dict[str, Figure]:
+            progress: Progress) -> dict[str, Figure]:
     """Every figure, every round, each round in a rotated order of modes."""
     figs: dict[str, Figure] = {}
 
@@ -236,7 +236,7 @@ def measure(modes: dict[str, Target], handshakes: dict[str, Target], *, rounds: 
     seq = [WRITE_BASE_NS]
     for r in range(rounds):
         if r % 10 == 0:
-            log(f"round {r + 1}/{rounds}")
+            progress(f"round {r + 1}/{rounds}")
         for name, t in _rotate(list(modes.items()), r):
             points_s, bytes_s = write_throughput(t, batches, batch_size, seq)
             add(f"write/{name}", "points/s", points_s)
@@ -332,13 +332,14 @@ def summarise(figs: dict[str, Figure], servers: _Servers, settings: dict[str, in
 
 
 def run(*, rounds: int = 30, batches: int = 6, batch_size: int = 5000, pings: int = 20,
-        query_points: int = 100_000, release_rounds: int = 15, log: Log = print) -> Result:
+        query_points: int = 100_000, release_rounds: int = 15,
+        progress: Progress = print) -> Result:
     """Start the servers, load, measure, summarise; every container is removed at the end."""
     root = Path(tempfile.mkdtemp(prefix="runbook-bench-"))
     root.chmod(0o755)
     stack: list[TLSInfluxd] = []
     try:
-        log("starting 5 influxd containers (HTTP, HTTPS RSA twice, ECDSA, RSA strict)")
+        progress("starting 5 influxd containers (HTTP, HTTPS RSA twice, ECDSA, RSA strict)")
         servers = _make_servers(root, stack)
         s = servers.by_name
         v12, v13 = ssl.TLSVersion.TLSv1_2, ssl.TLSVersion.TLSv1_3
@@ -355,22 +356,22 @@ def run(*, rounds: int = 30, batches: int = 6, batch_size: int = 5000, pings: in
             "rsa-2048 X25519 first (TLS 1.3)": Target("x25519", s["rsa"], v13, X25519_FIRST),
             "rsa-2048 P-256 first (TLS 1.3)": Target("p256", s["rsa"], v13, P256_FIRST),
         }
-        log(f"loading {query_points} points for the query test")
+        progress(f"loading {query_points} points for the query test")
         load(modes, query_points)
         figs = measure(modes, handshakes, rounds=rounds, batches=batches, batch_size=batch_size,
-                       pings=pings, query_points=query_points, log=log)
+                       pings=pings, query_points=query_points, progress=progress)
         settings = {"rounds": rounds, "batches": batches, "batch_size": batch_size,
                     "pings": pings, "query_points": query_points,
                     "release_rounds": release_rounds}
         result = summarise(figs, servers, settings)
         result["tls13_suite"] = negotiated_suite(modes["https-tls1.3"])
         result["client_hellos"] = client_hellos(s["rsa"].host_port or 0)
-        log("openssl speed: " + ", ".join(AEADS))
+        progress("openssl speed: " + ", ".join(AEADS))
         result["encryption"] = encryption_context(
             figs, {c: aead_bytes_per_second(c) for c in AEADS})
         result["client_releases"] = client_release_handshakes(
             s["rsa"].host_port or 0, s["rsa"].cert_dir or root, rounds=release_rounds,
-            per_round=pings, log=log)
+            per_round=pings, progress=progress)
         return result
     finally:
         for server in stack:

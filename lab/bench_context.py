@@ -26,6 +26,7 @@ from typing import Any
 from lab.bench_stats import bootstrap, bootstrap_ratio
 from lab.image import image_ref, pinned
 from runbook.errors import EnvironmentProblem
+from runbook.render import Progress
 
 AEADS = ("aes-128-gcm", "chacha20-poly1305")
 RECORD_BYTES = 16384  # a full TLS record: the size bulk data travels in
@@ -122,7 +123,7 @@ def release_images() -> dict[str, str]:
 
 
 def client_release_handshakes(port: int, cert_dir: Path, *, rounds: int, per_round: int,
-                              log: Any = print) -> dict[str, Any]:
+                              progress: Progress = print) -> dict[str, Any]:
     """TLS 1.3 handshake time to influxd at `port` from each release's client, rounds
     interleaved (order alternating); per release the median of per-round medians with
     its bootstrap interval, the ratio to the first release, and the ClientHellos."""
@@ -136,7 +137,7 @@ def client_release_handshakes(port: int, cert_dir: Path, *, rounds: int, per_rou
         for c in clients:
             c.start(client, cert_dir)
         hellos = {c.release: c.client_hellos(port) for c in clients}
-        log(f"handshakes from {', '.join(per_release)}: {rounds} rounds of {per_round}")
+        progress(f"handshakes from {', '.join(per_release)}: {rounds} rounds of {per_round}")
         for r in range(rounds):
             for c in clients[r % 2:] + clients[:r % 2]:
                 openssl[c.release], seconds = c.handshakes(port, per_round)

@@ -27,7 +27,7 @@ def demo(state: Path, force: bool) -> None:
     """Start a verified TLS InfluxDB with Telegraf writing over HTTPS."""
     from lab.demo import run
 
-    report = run(state, force=force, say=progress)
+    report = run(state, force=force, progress=progress)
     progress("")
     progress("\n".join(report.lines()))
 
@@ -48,7 +48,7 @@ def bench(rounds: int, pings: int, json_out: Path, png_out: Path) -> None:
     from lab.bench import headline_text, run, save, table_rows
 
     started = time.monotonic()
-    result = run(rounds=rounds, pings=pings, log=progress)
+    result = run(rounds=rounds, pings=pings, progress=progress)
     result["wall_seconds"] = round(time.monotonic() - started, 1)
     save(result, json_out, png_out)
     rows = [("figure", "median", "95% interval", "min .. max"), *table_rows(result)]

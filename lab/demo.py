@@ -18,14 +18,14 @@ import signal
 import socket
 import tempfile
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from lab.image import CERT_MOUNT, PORT, image_ref
 from lab.server import OWNER_LABEL, TLSInfluxd, docker_client, docker_errors
-from runbook import certs
+from runbook.checks.telegraf import render_output
 from runbook.client import InfluxClient
 from runbook.errors import (
     CannotWrite,
@@ -36,15 +36,15 @@ from runbook.errors import (
     ServerError,
 )
 from runbook.files import read_input, write_private, write_public
-from runbook.probe import probe
-from runbook.telegraf import render_output
-from runbook.wait import poll_until
+from runbook.poll import poll_until
+from runbook.render import Progress
+from runbook.tls import certs
+from runbook.tls.probe import probe
 
 ORG, BUCKET = "runbook", "telegraf"
 STATE_MODE = 0o700  # holds the CA key and the operator token
 TLS_MODE = 0o755  # mounted into influxd's container: uid 1000 must enter it
 DEMO_ID_ENV = "RUNBOOK_DEMO_ID"  # another demo beside the default one (the tests use it)
-Say = Callable[[str], None]
 
 
 @dataclass(frozen=True)
@@ -172,7 +172,7 @@ def _make_folder(path: Path, mode: int) -> None:
                           fix="choose a writable --state folder", path=str(path)) from None
 
 
-def ensure_certs(state: Path, *, force: bool = False, say: Say = print) -> Path:
+def ensure_certs(state: Path, *, force: bool = False, progress: Progress = print) -> Path:
     """A local CA and a server certificate for localhost; existing ones are reused.
 
     An existing CA is replaced only with `force`; a CA that cannot sign (or a
@@ -186,7 +186,7 @@ def ensure_certs(state: Path, *, force: bool = False, say: Say = print) -> Path:
         ca = certs.CA.create("runbook demo CA")
         ca.write(ca_crt, ca_key, overwrite=force)
         certs.write_server_dir(tls, ca.issue(["localhost", "127.0.0.1"]), overwrite=True)
-        say(f"  certificates: created a {'new ' if force else ''}local CA and a server "
+        progress(f"  certificates: created a {'new ' if force else ''}local CA and a server "
             f"certificate in {tls}")
         return tls
     if len(have_ca) == 1:
@@ -200,10 +200,10 @@ def ensure_certs(state: Path, *, force: bool = False, say: Say = print) -> Path:
                          fix="pass --force to make a new CA (clients must then trust the new "
                              "ca.crt)", path=str(ca_crt)) from exc
     if (tls / "server.crt").exists() and (tls / "server.key").exists():
-        say(f"  certificates: already in {tls}")
+        progress(f"  certificates: already in {tls}")
         return tls
     certs.write_server_dir(tls, ca.issue(["localhost", "127.0.0.1"]), overwrite=True)
-    say(f"  certificates: reused the CA in {tls}; issued a new server certificate")
+    progress(f"  certificates: reused the CA in {tls}; issued a new server certificate")
     return tls
 
 
@@ -238,11 +238,11 @@ def _existing_demo(client: Any, names: Names, tls: Path, force: bool) -> Any | N
     return container
 
 
-def _reuse(container: Any, names: Names, tls: Path, say: Say) -> TLSInfluxd:
+def _reuse(container: Any, names: Names, tls: Path, progress: Progress) -> TLSInfluxd:
     """The existing demo server, started again if it had stopped; refused if it does not verify."""
     try:
         if container.status != "running":
-            say(f"  influxd: container {names.influxd} exists but is {container.status}; "
+            progress(f"  influxd: container {names.influxd} exists but is {container.status}; "
                 "starting it")
             container.start()
         container.reload()
@@ -264,46 +264,46 @@ def _reuse(container: Any, names: Names, tls: Path, say: Say) -> TLSInfluxd:
         raise DemoConflict(f"the existing demo at {server.url} does not verify: "
                            f"{exc.message.splitlines()[0]}; it is left as it is",
                            fix=f"docker logs {names.influxd}; `make down` to start over") from exc
-    say(f"  influxd: already running at {server.url}")
+    progress(f"  influxd: already running at {server.url}")
     return server
 
 
 def ensure_server(client: Any, names: Names, tls: Path, created: _Created, *,
-                  existing: Any | None, say: Say) -> TLSInfluxd:
+                  existing: Any | None, progress: Progress) -> TLSInfluxd:
     if existing is not None:
-        return _reuse(existing, names, tls, say)
+        return _reuse(existing, names, tls, progress)
     if not client.volumes.list(filters={"name": f"^{names.volume}$"}):
         created.volume = names.volume
     else:
-        say(f"  data: reusing the volume {names.volume}")
+        progress(f"  data: reusing the volume {names.volume}")
     server = TLSInfluxd(cert_dir=tls, ca_file=tls / "ca.crt", host_port=free_port(PORT),
                         owner=names.owner, min_version="1.2", strict_ciphers=True,
                         volume=names.volume, name=names.influxd)
-    say("  influxd: starting (TLS 1.2 minimum, strict ciphers); waiting for a verified ping")
+    progress("  influxd: starting (TLS 1.2 minimum, strict ciphers); waiting for a verified ping")
     created.containers.append(names.influxd)  # before the call: Ctrl-C may land inside it
     server.start(timeout=90)
-    say(f"  influxd: ready at {server.url}")
+    progress(f"  influxd: ready at {server.url}")
     return server
 
 
-def ensure_token(server: TLSInfluxd, state: Path, names: Names, say: Say) -> str:
+def ensure_token(server: TLSInfluxd, state: Path, names: Names, progress: Progress) -> str:
     token_file = state / "token"
     allowed = server.client().request("GET", "/api/v2/setup").json().get("allowed")
     if not allowed and token_file.exists():
-        say("  onboarding: already done")
+        progress("  onboarding: already done")
         return read_input(token_file, "token file").decode(errors="replace").strip()
     if not allowed:
         raise ServerError(f"the demo volume {names.volume} was onboarded but {token_file} is gone",
                           fix="run `make down` to start over (that deletes its data)")
     token = server.onboard(org=ORG, bucket=BUCKET)
     write_private(token_file, token.encode() + b"\n", overwrite=True)
-    say(f"  onboarding: org {ORG!r}, bucket {BUCKET!r} over verified HTTPS; token in "
+    progress(f"  onboarding: org {ORG!r}, bucket {BUCKET!r} over verified HTTPS; token in "
         f"{token_file}")
     return token
 
 
 def ensure_telegraf(client: Any, server: TLSInfluxd, names: Names, tls: Path, token: str,
-                    created: _Created, say: Say) -> None:
+                    created: _Created, progress: Progress) -> None:
     found = client.containers.list(all=True, filters={"name": f"^/{names.telegraf}$"})
     if found:
         telegraf = found[0]
@@ -312,9 +312,9 @@ def ensure_telegraf(client: Any, server: TLSInfluxd, names: Names, tls: Path, to
                                "left as it is", fix="`make down` to start over")
         if telegraf.status != "running":
             telegraf.start()
-            say("  telegraf: started again")
+            progress("  telegraf: started again")
         else:
-            say("  telegraf: already running")
+            progress("  telegraf: already running")
         return
     conf = tls.parent / "telegraf.conf"
     body = render_output(f"https://localhost:{PORT}", org=ORG, bucket=BUCKET,
@@ -333,7 +333,7 @@ def ensure_telegraf(client: Any, server: TLSInfluxd, names: Names, tls: Path, to
         volumes={str(conf): {"bind": "/etc/telegraf/telegraf.conf", "mode": "ro"},
                  str(tls / "ca.crt"): {"bind": "/etc/telegraf/tls/ca.crt", "mode": "ro"}},
     )
-    say(f"  telegraf: started, writing to https://localhost:{PORT} with tls_ca")
+    progress(f"  telegraf: started, writing to https://localhost:{PORT} with tls_ca")
 
 
 def points_last_minute(client: InfluxClient) -> int:
@@ -342,23 +342,23 @@ def points_last_minute(client: InfluxClient) -> int:
     return int(rows[0]["_value"]) if rows else 0
 
 
-def run(state: Path, *, force: bool = False, say: Say = print) -> DemoReport:
+def run(state: Path, *, force: bool = False, progress: Progress = print) -> DemoReport:
     """Bring the demo up; if a step fails or is interrupted, remove only what this run made."""
     names = Names.current()
     client = docker_client()  # no engine: fail before touching disk
     with _one_run_at_a_time(names):
         created = _Created()
         try:
-            return _run(state, client, names, created, force=force, say=say)
+            return _run(state, client, names, created, force=force, progress=progress)
         except BaseException:
             with _no_interrupts():
                 for what in created.undo():
-                    say(f"  cleaned up after the failure: {what} (made by this run)")
+                    progress(f"  cleaned up after the failure: {what} (made by this run)")
             raise
 
 
 def _run(state: Path, client: Any, names: Names, created: _Created, *, force: bool,
-         say: Say) -> DemoReport:
+         progress: Progress) -> DemoReport:
     started = time.monotonic()
     state = state.resolve()
     try:
@@ -368,13 +368,13 @@ def _run(state: Path, client: Any, names: Names, created: _Created, *, force: bo
                                 fix="build it: make images") from exc
     existing = _existing_demo(client, names, state / "tls", force)
     _make_folder(state, STATE_MODE)
-    say(f"demo: image {image_ref()}")
-    tls = ensure_certs(state, force=force, say=say)
-    server = ensure_server(client, names, tls, created, existing=existing, say=say)
-    token = ensure_token(server, state, names, say)
-    ensure_telegraf(client, server, names, tls, token, created, say)
+    progress(f"demo: image {image_ref()}")
+    tls = ensure_certs(state, force=force, progress=progress)
+    server = ensure_server(client, names, tls, created, existing=existing, progress=progress)
+    token = ensure_token(server, state, names, progress)
+    ensure_telegraf(client, server, names, tls, token, created, progress)
     influx = server.client(token)
-    say("  verifying: waiting for Telegraf's first points")
+    progress("  verifying: waiting for Telegraf's first points")
     points = poll_until(lambda: points_last_minute(influx), what="points from Telegraf",
                         timeout=60)
     result = probe(server.url, ca_file=str(tls / "ca.crt"))

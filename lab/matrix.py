@@ -27,6 +27,7 @@ from lab.image import influxd_version, pinned
 from lab.matrix_certs import Variant, variants
 from lab.matrix_clients import BIN_DIR, CHROMIUM, CLIENTS, Target, normalise
 from runbook.errors import EnvironmentProblem, UsageError
+from runbook.render import Progress
 
 OWNER = "rb-matrix"
 TOKEN = "matrix-token"  # noqa: S105 - a throwaway local server's token
@@ -57,7 +58,7 @@ def tool_versions() -> dict[str, str]:
     }
 
 
-def run_variant(v: Variant, root: Path, log: Any = print) -> dict[str, dict[str, object]]:
+def run_variant(v: Variant, root: Path, progress: Progress = print) -> dict[str, dict[str, object]]:
     from lab.server import TLSInfluxd
 
     cert_dir = v.write(root / v.id)
@@ -74,7 +75,7 @@ def run_variant(v: Variant, root: Path, log: Any = print) -> dict[str, dict[str,
             outcome = check(target)
             cells[client_id] = {"accepted": outcome.accepted,
                                 "error": normalise(outcome.error, target)}
-            log(f"  {v.id:22} {client_id:12} "
+            progress(f"  {v.id:22} {client_id:12} "
                 f"{'accepted' if outcome.accepted else cells[client_id]['error']} "
                 f"({time.perf_counter() - started:.1f} s)")
     return cells
@@ -93,7 +94,7 @@ def missing_tools() -> list[str]:
     return out
 
 
-def generate(only: list[str] | None = None, log: Any = print) -> dict[str, Any]:
+def generate(only: list[str] | None = None, progress: Progress = print) -> dict[str, Any]:
     missing = missing_tools()
     if missing:
         raise EnvironmentProblem(f"the trust matrix needs: {', '.join(missing)}",
@@ -109,8 +110,8 @@ def generate(only: list[str] | None = None, log: Any = print) -> dict[str, Any]:
     try:
         cells = {}
         for v in chosen:
-            log(f"{v.id}: {v.title}")
-            cells[v.id] = run_variant(v, root, log)
+            progress(f"{v.id}: {v.title}")
+            cells[v.id] = run_variant(v, root, progress)
     finally:
         shutil.rmtree(root, ignore_errors=True)
     return {

@@ -9,20 +9,21 @@ that one difference.
 from __future__ import annotations
 
 import datetime as dt
-import ipaddress
 import subprocess
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
-from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+from cryptography.x509.oid import NameOID
 
 from lab.image import INFLUXDB_GID, INFLUXDB_UID
 from runbook.files import write_together
+from runbook.tls.certs import CA, FITTING, GUIDE_KEY_USAGE, make_certificate
 
 GOOD_SANS: tuple[str, ...] = ("localhost", "127.0.0.1")
 
@@ -62,90 +63,33 @@ def _name(cn: str) -> x509.Name:
     return x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, cn)])
 
 
-def _san(names: tuple[str, ...]) -> x509.SubjectAlternativeName:
-    entries: list[x509.GeneralName] = []
-    for n in names:
-        try:
-            entries.append(x509.IPAddress(ipaddress.ip_address(n)))
-        except ValueError:
-            entries.append(x509.DNSName(n))
-    return x509.SubjectAlternativeName(entries)
-
-
-_SERVER_KU = x509.KeyUsage(digital_signature=True, key_encipherment=True,
-                           content_commitment=False, data_encipherment=False,
-                           key_agreement=False, key_cert_sign=False, crl_sign=False,
-                           encipher_only=False, decipher_only=False)
-# The upstream guide's keyUsage: no digitalSignature.
-_GUIDE_KU = x509.KeyUsage(digital_signature=False, key_encipherment=True,
-                          content_commitment=False, data_encipherment=True,
-                          key_agreement=False, key_cert_sign=False, crl_sign=False,
-                          encipher_only=False, decipher_only=False)
-_CA_KU = x509.KeyUsage(digital_signature=True, key_encipherment=False, content_commitment=False,
-                       data_encipherment=False, key_agreement=False, key_cert_sign=True,
-                       crl_sign=True, encipher_only=False, decipher_only=False)
-
-
-@dataclass
-class _Issuer:
-    cert: x509.Certificate
-    key: rsa.RSAPrivateKey
-
-
-def _ca(cn: str, issuer: _Issuer | None = None, *, ca: bool = True) -> _Issuer:
+def _ca(cn: str, issuer: CA | None = None, *, ca: bool = True) -> CA:
     """A CA (or, with ca=False, a leaf that will be misused as one), self-signed or
     signed by `issuer`."""
     key = _key()
-    signer = issuer or _Issuer(None, key)  # type: ignore[arg-type]
     now = _now()
-    b = (x509.CertificateBuilder().subject_name(_name(cn))
-         .issuer_name(issuer.cert.subject if issuer else _name(cn))
-         .public_key(key.public_key()).serial_number(x509.random_serial_number())
-         .not_valid_before(now - dt.timedelta(days=1))
-         .not_valid_after(now + dt.timedelta(days=3650))
-         .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True)
-         .add_extension(_CA_KU if ca else _SERVER_KU, critical=True)
-         .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()),
-                        critical=False))
-    if issuer:
-        b = b.add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(
-            issuer.key.public_key()), critical=False)
-    if not ca:
-        b = b.add_extension(_san(GOOD_SANS), critical=False)
-    return _Issuer(b.sign(signer.key, hashes.SHA256()), key)
+    cert = make_certificate(key, cn, issuer=issuer, ca=ca, sans=None if ca else GOOD_SANS,
+                            validity=(now - dt.timedelta(days=1), now + dt.timedelta(days=3650)),
+                            aki=issuer is not None)
+    return CA(cert, key)
 
 
-def _leaf(issuer: _Issuer | None, *, sans: tuple[str, ...] | None = GOOD_SANS,
-          cn: str = "localhost", ku: x509.KeyUsage | None = _SERVER_KU,
+def _leaf(issuer: CA | None, *, sans: tuple[str, ...] | None = GOOD_SANS,
+          cn: str = "localhost", ku: x509.KeyUsage | None | Literal["fitting"] = FITTING,
           ca_flag: bool | None = False, key: rsa.RSAPrivateKey | None = None,
           days: tuple[int, int] = (-1, 90),
           ) -> tuple[x509.Certificate, rsa.RSAPrivateKey]:
-    """A server certificate signed by `issuer` (None: by itself)."""
+    """A server certificate signed by `issuer` (None: by itself), with one defect
+    at most: its names, key usage, CA flag, key or validity."""
     key = key or _key()
     now = _now()
-    b = (x509.CertificateBuilder().subject_name(_name(cn))
-         .issuer_name(issuer.cert.subject if issuer else _name(cn))
-         .public_key(key.public_key()).serial_number(x509.random_serial_number())
-         .not_valid_before(now + dt.timedelta(days=days[0]))
-         .not_valid_after(now + dt.timedelta(days=days[1]))
-         .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()),
-                        critical=False))
-    if ca_flag is not None:
-        b = b.add_extension(x509.BasicConstraints(ca=ca_flag, path_length=None), critical=True)
-    if ku is not None:
-        b = b.add_extension(ku, critical=True)
-    if not ca_flag:
-        b = b.add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]),
-                            critical=False)
-    if sans is not None:
-        b = b.add_extension(_san(sans), critical=False)
-    signer_key = issuer.key if issuer else key
-    b = b.add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(
-        signer_key.public_key()), critical=False)
-    return b.sign(signer_key, hashes.SHA256()), key
+    cert = make_certificate(key, cn, sans=sans, issuer=issuer, ca=ca_flag, key_usage=ku,
+                            validity=(now + dt.timedelta(days=days[0]),
+                                      now + dt.timedelta(days=days[1])), aki=True)
+    return cert, key
 
 
-def _sha1_leaf(issuer: _Issuer) -> tuple[x509.Certificate, rsa.RSAPrivateKey]:
+def _sha1_leaf(issuer: CA) -> tuple[x509.Certificate, rsa.RSAPrivateKey]:
     """A SHA-1-signed leaf, otherwise like the good one. cryptography no longer signs
     with SHA-1, so openssl does (it still may, for certificates)."""
     key = _key()
@@ -196,7 +140,7 @@ def _leaf_as_ca() -> Variant:
 
 def _no_digital_signature() -> Variant:
     root = _ca("Matrix keyUsage CA")
-    cert, key = _leaf(root, ku=_GUIDE_KU)
+    cert, key = _leaf(root, ku=GUIDE_KEY_USAGE)
     return Variant("no-digital-signature", "keyUsage keyEncipherment, dataEncipherment (no "
                    "digitalSignature), as the upstream guide writes it", [cert], key, root.cert)
 

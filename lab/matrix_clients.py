@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from lab.image import BUILD_CACHE, pinned
+from runbook.tls.contexts import python_default
 
 TIMEOUT = 30.0  # seconds per client run; a local handshake takes milliseconds
 BIN_DIR = BUILD_CACHE / "bin"
@@ -75,7 +76,7 @@ def curl(t: Target) -> Outcome:
 
 
 def python_ssl(t: Target) -> Outcome:
-    ctx = ssl.create_default_context(cafile=str(t.trust))
+    ctx = python_default(t.trust)
     try:
         with urllib.request.urlopen(f"{t.url}/health", context=ctx, timeout=TIMEOUT):  # noqa: S310
             return Outcome(True)

@@ -17,7 +17,7 @@ from lab.image import CERT_MOUNT, DATA_MOUNT, INFLUXDB_UID, PORT, image_ref
 from runbook.client import InfluxClient
 from runbook.errors import DockerUnavailable, ServerError, ServerExited, UsageError
 from runbook.files import read_obstacle, readable_fix
-from runbook.wait import poll_until
+from runbook.poll import poll_until
 
 __all__ = ["CERT_MOUNT", "OWNER_LABEL", "TLSInfluxd", "docker_client", "docker_errors",
            "image_ref"]

@@ -10,7 +10,6 @@ import csv
 import http.client
 import io
 import json
-import os
 import ssl
 import urllib.error
 import urllib.request
@@ -18,8 +17,8 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
 
-from runbook.errors import InputError, ServerError, ServerUnreachable, UsageError
-from runbook.files import read_input
+from runbook.errors import ServerError, ServerUnreachable, UsageError
+from runbook.tls.contexts import tls_context
 
 
 @dataclass
@@ -34,38 +33,6 @@ class Response:
             raise ServerError(f"the server answered HTTP {self.status} with a body that is not "
                               f"JSON: {self.body[:80]!r}", fix="is this URL an InfluxDB v2?"
                               ) from exc
-
-
-def tls_context(ca_file: str | os.PathLike[str] | None = None, *, insecure: bool = False,
-                version: ssl.TLSVersion | None = None) -> ssl.SSLContext:
-    """The one TLS client context: verifies chain and hostname against `ca_file`
-    (read as a bounded regular file) or the system store; `insecure` skips
-    verification (self-signed only); `version` pins one TLS version."""
-    if insecure:
-        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
-        ctx.check_hostname = False
-        ctx.verify_mode = ssl.CERT_NONE
-    elif ca_file is None:
-        ctx = ssl.create_default_context()
-    else:
-        data = read_input(ca_file, "CA file")
-        if b"-----BEGIN CERTIFICATE-----" not in data and data[:1] != b"\x30":
-            raise InputError(f"CA file {ca_file} holds no certificate",
-                             fix="point at the CA certificate (-----BEGIN CERTIFICATE-----)",
-                             path=str(ca_file))
-        try:
-            ctx = ssl.create_default_context(
-                cadata=data.decode("latin-1") if b"-----BEGIN" in data else data)
-        except (ssl.SSLError, ValueError) as exc:
-            raise InputError(f"CA file {ca_file} holds no usable certificate: "
-                             f"{getattr(exc, 'reason', None) or exc}",
-                             fix="point at the CA certificate (-----BEGIN CERTIFICATE-----)",
-                             path=str(ca_file)) from exc
-    if version is not None:
-        ctx.minimum_version = ctx.maximum_version = version
-    # Go clients (Telegraf, the influx CLI) match names against SANs only; so do we.
-    ctx.hostname_checks_common_name = False
-    return ctx
 
 
 @dataclass

@@ -16,15 +16,15 @@ import os
 import re
 import ssl
 import time
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
 from runbook import __version__
-from runbook.client import tls_context
 from runbook.deadline import Deadline, check_seconds, connect, recv_until
 from runbook.errors import ProbeError, UsageError
-from runbook.wait import poll_until
+from runbook.poll import poll_until
+from runbook.tls.contexts import tls_context
 
 POLL_S = 0.05
 USER_AGENT = f"runbook-wait/{__version__}"
@@ -38,6 +38,12 @@ class Ready:
     url: str
     status: int
     seconds: float
+
+    def text(self) -> str:
+        return f"ready: {self.url} answered {self.status} after {self.seconds:.2f} s"
+
+    def as_dict(self) -> dict[str, object]:
+        return asdict(self)
 
 
 class NotTrusted(ProbeError):
@@ -76,7 +82,7 @@ def process_running(pid: int) -> bool:
 
 def _target(url: str) -> tuple[str, str, int, str]:
     """(scheme, host, port, path) of `url`; UsageError, at once, for one that cannot work."""
-    from runbook.probe import check_host_name
+    from runbook.tls.probe import check_host_name
 
     try:
         parts = urlsplit(url)
@@ -132,7 +138,7 @@ def ask(host: str, port: int, path: str, ctx: ssl.SSLContext | None,
 
 def _not_trusted(url: str, host: str, port: int, exc: ssl.SSLCertVerificationError,
                  deadline: Deadline) -> NotTrusted:
-    from runbook.probe import Target, with_cn_only
+    from runbook.tls.probe import Target, with_cn_only
 
     why = with_cn_only(exc.verify_message, Target(host, port, host), max(deadline.left(), 0.5))
     return NotTrusted(f"{url} answered, but its certificate does not verify: {why}",

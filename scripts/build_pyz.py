@@ -9,7 +9,7 @@ install it from there; the docs harness installs the same file from
 build/downloads/runbook.pyz in its hosts.
 
 Beside each module's source it holds the module compiled by the Python that
-builds it (`cli.pyc` next to `cli.py`, where zipimport looks). Python cannot
+builds it (`poll.pyc` next to `poll.py`, where zipimport looks). Python cannot
 write compiled files into a zip, so without them every `runbook` call would
 compile the modules it imports again: 50 ms of the 210 ms a `runbook check`
 took in a page host. A Python of another version finds a foreign magic

@@ -9,7 +9,7 @@ import io
 import time
 from collections.abc import Callable
 
-from runbook.wait import poll_until
+from runbook.poll import poll_until
 from tests.container_exec import shell
 from tests.telegraf_counting import counting_config
 

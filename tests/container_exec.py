@@ -21,7 +21,7 @@ from pathlib import PurePosixPath
 
 import docker.errors
 
-from runbook.wait import poll_until
+from runbook.poll import poll_until
 
 # In the container; one folder per command, so two commands at once in one
 # container never share files.

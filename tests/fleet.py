@@ -32,7 +32,7 @@ import docker.errors
 import yaml
 
 from lab.server import OWNER_LABEL, docker_client
-from runbook.client import tls_context
+from runbook.tls.contexts import tls_context
 from tests import host_package
 from tests.container_exec import shell
 from tests.docs_harness import LABEL as SESSION_LABEL

@@ -19,7 +19,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import IO
 
-from runbook.wait import poll_until
+from runbook.poll import poll_until
 
 
 @contextlib.contextmanager

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from runbook import certs
+from runbook.tls import certs
 from tests.docs_harness import _ensure_image
 
 

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from lab.server import OWNER_LABEL, docker_client
-from runbook.wait import poll_until
+from runbook.poll import poll_until
 from tests import host_package
 from tests.acme_host import (
     NAME,
@@ -118,7 +118,7 @@ def test_forced_renewal_serves_the_new_serial_and_loses_no_telegraf_point(host):
     assert "rc=0" in log, log
     assert new != old and new == live_serial(host), log
     assert "influxd serves the new certificate" in log
-    # -L: server.key is a link through .live to the pair folder (runbook/pair_store.py)
+    # -L: server.key is a link through .live to the pair folder (runbook/checks/pairs.py)
     key = sh(host, "stat -L -c '%U %a' /etc/ssl/influxdb/server.key").strip()
     assert key == "influxdb 600"
     at_renewal, made, kept = counts_after(host, "renewal", stop_telegraf)

@@ -17,7 +17,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def test_a_tiny_bench_gives_every_ratio_an_interval_and_the_page_renders(runbook_image):
     result = run(rounds=3, batches=1, batch_size=1000, pings=10, query_points=10_000,
-                 release_rounds=2, log=lambda _: None)
+                 release_rounds=2, progress=lambda _: None)
     assert set(result["headline"]) == set(HEADLINES)
     for h in result["headline"].values():
         assert h["low"] <= h["value"] <= h["high"]

@@ -9,7 +9,7 @@ import docker.errors
 import pytest
 
 from lab.server import OWNER_LABEL, docker_client
-from runbook.wait import poll_until
+from runbook.poll import poll_until
 from tests import host_docker
 from tests.container_exec import shell
 from tests.docs_harness import LABEL, SESSION_ENV

@@ -25,7 +25,7 @@ import pytest
 from cryptography import x509
 
 from lab.image import BUILD_CACHE
-from runbook.probe import probe
+from runbook.tls.probe import probe
 from tests.fleet import ANSIBLE, Fleet, PlaybookRun, require_ansible, wait_for
 
 pytestmark = pytest.mark.server

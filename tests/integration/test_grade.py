@@ -13,9 +13,9 @@ from collections.abc import Iterator
 import pytest
 
 from lab.server import TLSInfluxd
-from runbook import certs
-from runbook.grade import NOT_CONFIGURABLE, grade
-from runbook.grade_scan import scan
+from runbook.tls import certs
+from runbook.tls.grade import NOT_CONFIGURABLE, grade
+from runbook.tls.scan import scan
 
 pytestmark = pytest.mark.server
 RUNBOOK = [sys.executable, "-m", "runbook"]

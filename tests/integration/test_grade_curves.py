@@ -1,6 +1,6 @@
 """Key-exchange group order against real influxd: X25519 first costs a HelloRetryRequest.
 
-runbook.tls_groups sets the ordered group list the bench offers; these tests
+runbook.tls.groups sets the ordered group list the bench offers; these tests
 show that the list is really applied (X25519 alone is refused, as openssl
 s_client sees it too) and that X25519 first makes two ClientHellos.
 """
@@ -14,7 +14,7 @@ import pytest
 
 from lab.bench import P256_FIRST, X25519_FIRST, client_hellos
 from lab.server import TLSInfluxd
-from runbook.tls_groups import set_groups
+from runbook.tls.groups import set_groups
 
 pytestmark = pytest.mark.server
 

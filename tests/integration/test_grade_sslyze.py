@@ -13,7 +13,7 @@ from __future__ import annotations
 import pytest
 
 from lab.server import TLSInfluxd
-from runbook import certs
+from runbook.tls import certs
 from tests.grade_vs_sslyze import disagreements, side_by_side
 from tests.sslyze_oracle import NOT_CHECKED
 

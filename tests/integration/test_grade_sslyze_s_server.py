@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from runbook import certs
+from runbook.tls import certs
 from tests.grade_vs_sslyze import disagreements, side_by_side
 from tests.openssl_server import s_server
 

@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 
 from lab.server import CERT_MOUNT, OWNER_LABEL, docker_client
-from runbook import certs
 from runbook.client import InfluxClient
-from runbook.wait import poll_until
+from runbook.poll import poll_until
+from runbook.tls import certs
 from tests.container_exec import run_in
 
 pytestmark = pytest.mark.server

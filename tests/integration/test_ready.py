@@ -14,10 +14,10 @@ from pathlib import Path
 import pytest
 
 from lab.server import TLSInfluxd
-from runbook import certs
 from runbook.errors import WaitTimeout
+from runbook.poll import poll_until
 from runbook.ready import NotTLS, NotTrusted, wait_ready
-from runbook.wait import poll_until
+from runbook.tls import certs
 
 pytestmark = pytest.mark.server
 REPORT = Path(__file__).resolve().parents[2] / "reports" / "ready-lag.json"

@@ -1,4 +1,4 @@
-"""lab.server and runbook.probe against a real influxd 2.9.1 in Docker."""
+"""lab.server and runbook.tls.probe against a real influxd 2.9.1 in Docker."""
 
 from __future__ import annotations
 
@@ -9,10 +9,10 @@ import time
 import pytest
 
 from lab.server import TLSInfluxd
-from runbook import certs
 from runbook.errors import ServerError, UsageError
 from runbook.facts import INFLUXDB_GID, INFLUXDB_UID
-from runbook.probe import probe
+from runbook.tls import certs
+from runbook.tls.probe import probe
 
 pytestmark = pytest.mark.server
 

@@ -1,4 +1,4 @@
-"""The guide's openssl recipe and runbook.certs, judged side by side by
+"""The guide's openssl recipe and runbook.tls.certs, judged side by side by
 `runbook check`, by openssl (modulus, verify) and by a real influxd."""
 
 from __future__ import annotations
@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 
 from lab.server import TLSInfluxd
-from runbook import certs
-from runbook.checks import ERROR, check_files
+from runbook.checks.preflight import ERROR, check_files
 from runbook.errors import ServerError
 from runbook.facts import INFLUXDB_GID, INFLUXDB_UID
+from runbook.tls import certs
 
 pytestmark = pytest.mark.server
 

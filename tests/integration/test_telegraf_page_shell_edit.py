@@ -55,7 +55,7 @@ CA = "/etc/ssl/influxdb/ca.crt"
 @pytest.fixture
 def ca_file(tmp_path) -> Path:
     """A real CA certificate: Telegraf's config check reads the file tls_ca names."""
-    from runbook import certs
+    from runbook.tls import certs
 
     ca = certs.CA.create()
     ca.write(tmp_path / "ca.crt", tmp_path / "ca.key")

@@ -11,10 +11,10 @@ from pathlib import Path
 import pytest
 
 from lab.server import OWNER_LABEL, TLSInfluxd, docker_client
-from runbook import certs
 from runbook.client import InfluxClient
 from runbook.facts import INFLUXDB_GID, INFLUXDB_UID
-from runbook.wait import poll_until
+from runbook.poll import poll_until
+from runbook.tls import certs
 from tests.container_exec import run_in
 from tests.telegraf_counting import counting_config
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from runbook.doctor import CLIENT_SYMPTOMS, MATRIX_PAGE, diagnose
+from runbook.checks.doctor import CLIENT_SYMPTOMS, MATRIX_PAGE, diagnose
 
 ROOT = Path(__file__).resolve().parents[2]
 MATRIX = json.loads((ROOT / "docs/assets/trust-matrix.json").read_text())
@@ -110,7 +110,7 @@ def test_a_live_run_reproduces_the_stored_cells(runbook_image):
     """The stored JSON is what the clients say today, for the cells where stacks differ."""
     from lab.matrix import generate
 
-    live = generate(["no-digital-signature", "cn-only", "leaf-as-own-ca"], log=lambda _: None)
+    live = generate(["no-digital-signature", "cn-only", "leaf-as-own-ca"], progress=lambda _: None)
     for variant, row in live["cells"].items():
         for client, cell in row.items():
             assert cell == CELLS[variant][client], (variant, client)

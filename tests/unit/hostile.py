@@ -20,45 +20,24 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from cryptography import x509
-from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import dsa, ed25519, rsa
-from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
-from runbook import certs
 from runbook.files import write_private, write_public
+from runbook.tls import certs
 
 NOW = dt.datetime.now(dt.UTC)
 
 
-def _name(cn: str) -> x509.Name:
-    return x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, cn)])
-
-
-def make_cert(key, *, issuer_key=None, issuer: x509.Name | None = None, cn: str = "localhost",
-              ca: bool = False, days: tuple[int, int] = (-1, 30), algorithm=None,
-              ski: bool = True, extensions: list[x509.ExtensionType] | None = None,
+def make_cert(key, *, issuer: certs.CA | None = None, cn: str = "localhost",
+              ca: bool = False, days: tuple[int, int] = (-1, 30), ski: bool = True,
+              extensions: list[x509.ExtensionType] | None = None,
               sans: bool = True) -> x509.Certificate:
-    """A certificate with exactly the defect a case needs."""
-    b = (x509.CertificateBuilder().subject_name(_name(cn)).issuer_name(issuer or _name(cn))
-         .public_key(key.public_key()).serial_number(x509.random_serial_number())
-         .not_valid_before(NOW + dt.timedelta(days=days[0]))
-         .not_valid_after(NOW + dt.timedelta(days=days[1]))
-         .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True))
-    if ski:
-        b = b.add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()),
-                            critical=False)
-    if not ca:
-        b = b.add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]),
-                            critical=False)
-        if sans:
-            b = b.add_extension(x509.SubjectAlternativeName([x509.DNSName("localhost")]),
-                                critical=False)
-    for ext in extensions or []:
-        b = b.add_extension(ext, critical=False)
-    signer = issuer_key or key
-    if algorithm is None and not isinstance(signer, ed25519.Ed25519PrivateKey):
-        algorithm = hashes.SHA256()
-    return b.sign(signer, algorithm)
+    """A certificate with exactly the defect a case needs, from runbook's one
+    factory: no key usage and no AKI unless a case adds them."""
+    return certs.make_certificate(
+        key, cn, issuer=issuer, ca=ca, key_usage=None, aki=False, ski=ski,
+        sans=("localhost",) if sans and not ca else None, extensions=extensions,
+        validity=(NOW + dt.timedelta(days=days[0]), NOW + dt.timedelta(days=days[1])))
 
 
 def write_pair(folder: Path, stem: str, cert: x509.Certificate, key) -> tuple[Path, Path]:
@@ -105,8 +84,8 @@ def build_files(root: Path) -> None:
     old_ca = make_cert(old_ca_key, cn="expired CA", ca=True, days=(-400, -1))
     write_pair(root, "expired-ca", old_ca, old_ca_key)
     leaf_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    write_pair(root, "under-expired", make_cert(leaf_key, issuer_key=old_ca_key,
-                                                issuer=old_ca.subject, days=(-10, 300)),
+    write_pair(root, "under-expired", make_cert(leaf_key, issuer=certs.CA(old_ca, old_ca_key),
+                                                days=(-10, 300)),
                leaf_key)
     noski_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     write_pair(root, "noski-ca", make_cert(noski_key, cn="CA without SKI", ca=True, ski=False),

@@ -44,15 +44,15 @@ def rewritten(pyz: Path, dest: Path, change) -> Path:
 def test_every_module_ships_compiled_beside_its_source(pyz):
     names = set(zipfile.ZipFile(pyz).namelist())
     sources = {n for n in names if n.startswith("runbook/") and n.endswith(".py")}
-    assert "runbook/cli.py" in sources
+    assert "runbook/cli/__init__.py" in sources
     assert {n for n in names if n.endswith(".pyc")} == {s + "c" for s in sources}
 
 
 def test_the_cli_runs_from_its_compiled_modules(pyz):
     version, tried = run_verbose(pyz)
     assert version == "runbook, version 0.1.0"
-    assert f"{pyz}/runbook/cli.pyc\n" in tried
-    assert f"trying {pyz}/runbook/cli.py\n" not in tried, "cli.py was compiled again"
+    assert f"{pyz}/runbook/cli/__init__.pyc\n" in tried
+    assert f"trying {pyz}/runbook/cli/__init__.py\n" not in tried, "the CLI was compiled again"
 
 
 def test_a_python_of_another_version_compiles_the_sources(pyz, tmp_path):
@@ -61,7 +61,7 @@ def test_a_python_of_another_version_compiles_the_sources(pyz, tmp_path):
                         lambda n, d: b"\x00\x00" + d[2:] if n.endswith(".pyc") else d)
     version, tried = run_verbose(foreign)
     assert version == "runbook, version 0.1.0"
-    assert f"trying {foreign}/runbook/cli.py\n" in tried
+    assert f"trying {foreign}/runbook/cli/__init__.py\n" in tried
 
 
 def test_an_edited_source_wins_over_its_compiled_file(pyz, tmp_path):

@@ -13,8 +13,8 @@ import threading
 import pytest
 from cryptography import x509
 
-from runbook import certs
 from runbook.errors import RefusingToOverwrite, UsageError
+from runbook.tls import certs
 
 
 def _serve_once(issued: certs.Issued, tmp_path) -> tuple[int, threading.Thread]:

@@ -16,10 +16,10 @@ from pathlib import Path
 import pytest
 from cryptography.hazmat.primitives.asymmetric import dsa
 
-from runbook import certs
-from runbook.checks import check_files
+from runbook.checks.preflight import check_files
 from runbook.errors import UnusableCA
 from runbook.facts import INFLUXDB_GID, INFLUXDB_UID, INFLUXDB_USER
+from runbook.tls import certs
 from tests.unit.hostile import make_cert, write_pair
 
 

@@ -12,13 +12,12 @@ from pathlib import Path
 
 import pytest
 from cryptography import x509
-from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import rsa
-from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+from cryptography.x509.oid import ExtendedKeyUsageOID
 
-from runbook import certs
 from runbook.facts import INFLUXDB_UID
 from runbook.files import write_private
+from runbook.tls import certs
 
 
 def run_check(*args: str) -> tuple[int, dict | None, str]:
@@ -36,23 +35,16 @@ def ids(data: dict | None) -> set[str]:
 def _custom_cert(tmp: Path, *, sans=True, ku_digital=True, eku=ExtendedKeyUsageOID.SERVER_AUTH,
                  start_delta=-1, end_delta=30, ca=False) -> tuple[Path, Path]:
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "localhost")])
     now = dt.datetime.now(dt.UTC)
-    b = (x509.CertificateBuilder().subject_name(name).issuer_name(name)
-         .public_key(key.public_key()).serial_number(x509.random_serial_number())
-         .not_valid_before(now + dt.timedelta(days=start_delta))
-         .not_valid_after(now + dt.timedelta(days=end_delta))
-         .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True)
-         .add_extension(x509.KeyUsage(digital_signature=ku_digital, content_commitment=False,
-                                      key_encipherment=True, data_encipherment=True,
-                                      key_agreement=False, key_cert_sign=ca, crl_sign=False,
-                                      encipher_only=False, decipher_only=False), critical=True)
-         .add_extension(x509.ExtendedKeyUsage([eku]), critical=False))
-    if sans:
-        b = b.add_extension(x509.SubjectAlternativeName([x509.DNSName("localhost")]),
-                            critical=False)
-    issued = certs.Issued(b.sign(key, hashes.SHA256()), key)
-    return issued.write(tmp / "c.crt", tmp / "c.key")
+    ku = x509.KeyUsage(digital_signature=ku_digital, content_commitment=False,
+                       key_encipherment=True, data_encipherment=True, key_agreement=False,
+                       key_cert_sign=ca, crl_sign=False, encipher_only=False,
+                       decipher_only=False)
+    cert = certs.make_certificate(
+        key, "localhost", ca=ca, key_usage=ku, extended_key_usage=[eku], ski=False, aki=False,
+        sans=("localhost",) if sans else None,
+        validity=(now + dt.timedelta(days=start_delta), now + dt.timedelta(days=end_delta)))
+    return certs.Issued(cert, key).write(tmp / "c.crt", tmp / "c.key")
 
 
 def _good(tmp: Path, **kw) -> tuple[Path, Path]:
@@ -150,16 +142,9 @@ def _intermediate_chain(tmp):
     # Turn the issued leaf into an intermediate CA by re-signing with CA constraints.
     inter_key = certs.generate_key()
     now = dt.datetime.now(dt.UTC)
-    inter_cert = (x509.CertificateBuilder()
-                  .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "inter")]))
-                  .issuer_name(root.cert.subject).public_key(inter_key.public_key())
-                  .serial_number(x509.random_serial_number())
-                  .not_valid_before(now - dt.timedelta(days=1))
-                  .not_valid_after(now + dt.timedelta(days=30))
-                  .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
-                  .add_extension(x509.SubjectKeyIdentifier.from_public_key(inter_key.public_key()),
-                                 critical=False)
-                  .sign(root.key, hashes.SHA256()))
+    inter_cert = certs.make_certificate(
+        inter_key, "inter", issuer=root, ca=True, key_usage=None, aki=False,
+        validity=(now - dt.timedelta(days=1), now + dt.timedelta(days=30)))
     del inter_issued
     inter = certs.CA(inter_cert, inter_key)
     leaf = inter.issue()
@@ -169,7 +154,7 @@ def _intermediate_chain(tmp):
 
 def case_chain_out_of_order(tmp):
     _, inter, leaf = _intermediate_chain(tmp)
-    from runbook.certs import cert_pem
+    from runbook.tls.certs import cert_pem
 
     (tmp / "c.crt").write_bytes(cert_pem(inter.cert) + cert_pem(leaf.cert))
     write_private(tmp / "c.key", leaf.key_pem())
@@ -178,7 +163,7 @@ def case_chain_out_of_order(tmp):
 
 def case_missing_intermediate(tmp):
     _, _, leaf = _intermediate_chain(tmp)
-    from runbook.certs import cert_pem
+    from runbook.tls.certs import cert_pem
 
     (tmp / "c.crt").write_bytes(cert_pem(leaf.cert))
     write_private(tmp / "c.key", leaf.key_pem())

@@ -15,7 +15,7 @@ import pytest
 
 from lab.demo import free_port
 from runbook.errors import EXIT_INTERRUPTED
-from runbook.wait import poll_until
+from runbook.poll import poll_until
 from tests.signals import sigint_as_in_a_terminal
 from tests.unit import hostile
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import pytest
 
-from runbook import certs
-from runbook.cert_choices import DEFAULT_LEAF_DAYS
-from runbook.grade import grade
-from runbook.grade_scan import Scan, _certificate_facts
-from runbook.tls_profiles import PROFILES
+from runbook.tls import certs
+from runbook.tls.cert_choices import DEFAULT_LEAF_DAYS
+from runbook.tls.grade import grade
+from runbook.tls.profiles import PROFILES
+from runbook.tls.scan import Scan, _certificate_facts
 
 CERT_RULES = {"certificate-type", "certificate-curve", "rsa-key-size", "certificate-signature",
               "certificate-lifespan"}

@@ -17,11 +17,11 @@ from pathlib import Path
 import pytest
 from cryptography import x509
 
-from runbook import certs
 from runbook.deploy_hook import HookPlan, HookRefused, HookRolledBack, RollbackFailed, deploy
-from runbook.pem import serial_hex
-from runbook.probe import compare_with_file, served_leaf
-from runbook.wait import poll_until
+from runbook.poll import poll_until
+from runbook.tls import certs
+from runbook.tls.pem import serial_hex
+from runbook.tls.probe import compare_with_file, served_leaf
 
 NAME = "influxdb.example.test"
 ROOT = Path(__file__).resolve().parents[2]

@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 from markdown.extensions.toc import slugify
 
-from runbook import certs
-from runbook.checks import check_files
-from runbook.doctor import ACME_PAGE, ACME_SYMPTOMS, diagnose
+from runbook.checks.doctor import ACME_PAGE, ACME_SYMPTOMS, diagnose
+from runbook.checks.preflight import check_files
+from runbook.tls import certs
 
 NAME = "influxdb.example.test"
 ROOT = Path(__file__).resolve().parents[2]

@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-from runbook.doctor import SYMPTOMS, diagnose
+from runbook.checks.doctor import SYMPTOMS, diagnose
 
 
 @pytest.mark.parametrize("symptom", SYMPTOMS, ids=lambda s: s.id)

@@ -1,11 +1,11 @@
-"""runbook.grade: which deviations a scan has from each Mozilla profile, and their fixes."""
+"""runbook.tls.grade: which deviations a scan has from each Mozilla profile, and their fixes."""
 
 from __future__ import annotations
 
 import pytest
 
-from runbook.grade import NOT_CONFIGURABLE, grade
-from runbook.grade_scan import CertificateFacts, Scan
+from runbook.tls.grade import NOT_CONFIGURABLE, grade
+from runbook.tls.scan import CertificateFacts, Scan
 
 STRICT = ["ECDHE-RSA-AES256-GCM-SHA384", "ECDHE-RSA-CHACHA20-POLY1305",
           "ECDHE-RSA-AES128-GCM-SHA256"]

@@ -24,8 +24,8 @@ from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
 from runbook.errors import EXIT_INTERRUPTED, EXIT_TERMINATED
-from runbook.pem import serial_hex
-from runbook.wait import poll_until
+from runbook.poll import poll_until
+from runbook.tls.pem import serial_hex
 from tests.signals import sigint_as_in_a_terminal
 from tests.unit.test_deploy_hook import NAME, ROOT, Site, serial_of
 

@@ -15,9 +15,9 @@ from pathlib import Path
 
 import pytest
 
-from runbook import certs
-from runbook.checks import check_files
+from runbook.checks.preflight import check_files
 from runbook.deploy_hook import HookRefused, deploy
+from runbook.tls import certs
 from tests.unit.test_deploy_hook import NAME, Site
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -11,9 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from runbook import certs, files
-from runbook.checks import key_matches_cert
-from runbook.pem import load_certificates, load_private_key
+from runbook import files
+from runbook.checks.preflight import key_matches_cert
+from runbook.tls import certs
+from runbook.tls.pem import load_certificates, load_private_key
 
 ROUNDS = 30
 

@@ -10,10 +10,10 @@ from pathlib import Path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from runbook import certs
-from runbook.checks import check_files
+from runbook.checks.preflight import check_files
 from runbook.errors import UsageError
-from runbook.names import San, host_matches, parse_san, parse_sans
+from runbook.tls import certs
+from runbook.tls.names import San, host_matches, parse_san, parse_sans
 
 label = st.from_regex(r"[a-z0-9]([a-z0-9-]{0,20}[a-z0-9])?", fullmatch=True)
 # A top-level label is never all digits (so a name never reads as an IP address).

@@ -10,7 +10,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
-from runbook.pem import serial_hex
+from runbook.tls.pem import serial_hex
 
 
 @pytest.mark.parametrize("serial", [1, 0x0F, 0x10, 0x0ABC, 0x0F1E2D3C4B5A69788796A5B4C3D2E1F0,

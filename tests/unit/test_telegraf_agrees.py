@@ -20,10 +20,10 @@ from pathlib import Path
 
 import pytest
 
-from runbook import certs
+from runbook.checks.findings import ERROR
+from runbook.checks.telegraf import lint_config
 from runbook.errors import InputError
-from runbook.findings import ERROR
-from runbook.telegraf import lint_config
+from runbook.tls import certs
 
 CACHE = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "influx-tls-runbook"
 

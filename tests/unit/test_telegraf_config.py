@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 import tomlkit
 
+from runbook.checks.telegraf import lint_config, render_output
 from runbook.errors import UsageError
-from runbook.telegraf import lint_config, render_output
 
 
 def test_ca_mode_renders_tls_ca_and_never_skip_verify():

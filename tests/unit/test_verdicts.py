@@ -14,9 +14,9 @@ from pathlib import Path
 
 import pytest
 
-from runbook import certs
-from runbook.probe import CN_ONLY, served_leaf_unverified
-from runbook.wait import poll_until
+from runbook.poll import poll_until
+from runbook.tls import certs
+from runbook.tls.probe import CN_ONLY, served_leaf_unverified
 from tests.unit import hostile
 from tests.unit.test_deploy_hook import ROOT, _free_port
 
@@ -51,8 +51,7 @@ def pki(tmp_path_factory) -> dict[str, Path]:
     from cryptography.hazmat.primitives.asymmetric import rsa
 
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    cn_only = hostile.make_cert(key, issuer_key=ca.key, issuer=ca.cert.subject,
-                                cn="localhost", sans=False)
+    cn_only = hostile.make_cert(key, issuer=ca, cn="localhost", sans=False)
     hostile.write_pair(d, "cn-only", cn_only, key)
     return {"ca": d / "ca.crt", "cert": d / "server.crt", "key": d / "server.key",
             "cn_cert": d / "cn-only.crt", "cn_key": d / "cn-only.key"}

@@ -7,7 +7,7 @@ import itertools
 import pytest
 
 from runbook.errors import ServerError, WaitTimeout
-from runbook.wait import poll_until
+from runbook.poll import poll_until
 
 
 def test_returns_the_first_truthy_result():

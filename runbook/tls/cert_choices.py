@@ -1,5 +1,5 @@
 """The certificate choices the CLI offers (key types, validity), apart from
-runbook.certs: the CLI's options need them at every start, and importing
+runbook.tls.certs: the CLI's options need them at every start, and importing
 cryptography for them made every command, `runbook wait` included, start
 about 50 ms slower."""
 

@@ -8,7 +8,10 @@ from pathlib import Path
 
 import click
 
-from runbook.cli import Seconds, _print_findings, _user, cli
+from runbook.cli.group import cli
+from runbook.cli.options import Seconds
+from runbook.cli.options import print_findings as _print_findings
+from runbook.cli.options import resolve_user as _user
 from runbook.errors import UsageError
 
 

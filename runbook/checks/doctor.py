@@ -9,6 +9,8 @@ from __future__ import annotations
 import re
 from dataclasses import asdict, dataclass
 
+JSON_DIAGNOSES = 1000  # matching lines `doctor --json` reports at most
+
 TROUBLESHOOT_PAGE = "troubleshoot.md"
 LINE_LIMIT = 8192  # characters of a line that are matched: log lines are short; this bounds
 # the regular expressions' work on a hostile one
@@ -302,3 +304,34 @@ def diagnose(text: str, *, limit: int | None = None) -> list[tuple[str, Symptom]
         if limit is not None and len(found) >= limit:
             break
     return found
+
+
+@dataclass(frozen=True)
+class Diagnoses:
+    """diagnose()'s (line, symptom) pairs as `runbook doctor` shows them: the
+    text names each symptom once; the JSON lists every line, and says when
+    `limit` stopped the reading (16 MiB of matching lines would be hundreds
+    of MB of JSON)."""
+
+    found: list[tuple[str, Symptom]]
+    limit: int | None = None
+
+    def text(self) -> str:
+        if not self.found:
+            return "No known TLS symptom found."
+        lines, seen = [], set()
+        for line, s in self.found:
+            if s.id in seen:
+                continue
+            seen.add(s.id)
+            lines += [f"[{s.id}] {line}", f"  cause: {s.cause}", f"  fix:   {s.fix}",
+                      f"  see:   {s.page}#{s.section}"]
+        return "\n".join(lines)
+
+    def as_dict(self) -> dict[str, object]:
+        report: dict[str, object] = {"diagnoses": [{"line": line, **s.as_dict()}
+                                                   for line, s in self.found]}
+        if self.limit is not None and len(self.found) >= self.limit:
+            report["truncated"] = (f"stopped after {self.limit} matching lines; "
+                                   "the rest of the log was not read")
+        return report

@@ -1,6 +1,6 @@
 """What a live TLS server offers, seen by a client that offers one thing at a time.
 
-Versions and TLS 1.2 cipher suites come from runbook.probe; key-exchange
+Versions and TLS 1.2 cipher suites come from runbook.tls.probe; key-exchange
 curves and TLS 1.3 suites are tried one per handshake with `openssl s_client`
 (Python's set_ecdh_curve cannot offer X25519 with Debian's Python 3.11.2:
 "unknown group"). A server that cannot be graded (nothing listens,
@@ -20,14 +20,13 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from typing import TypeVar
 
-from runbook.client import tls_context
 from runbook.deadline import Deadline, check_seconds
 from runbook.errors import EXIT_USAGE, EnvironmentProblem, ProbeError, UsageError
-from runbook.probe import (
+from runbook.tls.contexts import permissive_context, tls_context
+from runbook.tls.probe import (
     VERSIONS,
     Target,
     _cipher_accepted,
-    _permissive_context,
     _step,
     _tls12_cipher_names,
     handshake,
@@ -80,7 +79,7 @@ def _certificate_facts(der: bytes) -> CertificateFacts:
     from cryptography import x509
     from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
-    from runbook.certs import not_after, not_before
+    from runbook.tls.certs import not_after, not_before
 
     cert = x509.load_der_x509_certificate(der)
     key = cert.public_key()
@@ -110,7 +109,7 @@ def _serves_plain_http(target: Target, timeout: float) -> bool:
 
 def _first_handshake(target: Target, timeout: float, scan: Scan) -> None:
     try:
-        with handshake(target, _permissive_context(), timeout) as tls:
+        with handshake(target, permissive_context(), timeout) as tls:
             der = tls.getpeercert(binary_form=True)
     except ProbeError as exc:
         raise NotGradable(exc.message, fix=exc.fix, **exc.context) from None

@@ -12,9 +12,9 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 
-from runbook.grade_scan import Scan
-from runbook.probe import CN_ONLY
-from runbook.tls_profiles import GUIDELINES_VERSION, PROFILES, Profile
+from runbook.tls.probe import CN_ONLY
+from runbook.tls.profiles import GUIDELINES_VERSION, PROFILES, Profile
+from runbook.tls.scan import Scan
 
 NOT_CONFIGURABLE = "not configurable in influxd 2.9.1"
 INFLUXD_CURVES = "influxd 2.9.1 sets CurvePreferences P-521, P-384, P-256 for every TLS listener"
@@ -49,6 +49,26 @@ class Grade:
                 "guidelines_version": GUIDELINES_VERSION, "compliant": self.compliant,
                 "deviations": [d.as_dict() for d in self.deviations], "notes": self.notes,
                 "scan": self.scan.as_dict()}
+
+    def text(self) -> str:
+        s = self.scan
+        verdict = "compliant" if self.compliant else f"{len(self.deviations)} deviation(s)"
+        lines = [f"{s.url} against Mozilla {self.profile} (guidelines {GUIDELINES_VERSION}): "
+                 f"{verdict}",
+                 f"  versions     {', '.join(s.versions)}",
+                 f"  TLS 1.2      {', '.join(s.ciphers) or '-'}",
+                 f"  TLS 1.3      {', '.join(s.tls13_suites) or '-'}",
+                 f"  curves       {', '.join(s.curves)}"]
+        if s.certificate:
+            c = s.certificate
+            lines.append(f"  certificate  {c.key_type} {c.curve or c.key_bits}, {c.signature}, "
+                         f"{c.lifespan_days} days, "
+                         f"{'verified' if s.verify_error is None else 'NOT verified'}")
+        for d in self.deviations:
+            lines += [f"DEVIATION [{d.id}] {d.message}", f"  setting: {d.setting}",
+                      f"  fix:     {d.fix}"]
+        lines += [f"NOTE {note}" for note in self.notes]
+        return "\n".join(lines)
 
 
 def _versions(scan: Scan, p: Profile) -> list[Deviation]:

@@ -35,7 +35,7 @@ _OLD_CIPHERS = _INTERMEDIATE_CIPHERS + (
 @dataclass(frozen=True)
 class Profile:
     name: str
-    tls_versions: tuple[str, ...]  # the names runbook.probe.VERSIONS uses
+    tls_versions: tuple[str, ...]  # the names runbook.tls.probe.VERSIONS uses
     ciphers: tuple[str, ...]  # TLS 1.2 and below, OpenSSL names
     tls13_suites: tuple[str, ...]
     curves: tuple[str, ...]

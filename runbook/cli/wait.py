@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import click
 
-from runbook.cli import Seconds, cli
+from runbook.cli.group import cli
+from runbook.cli.options import Seconds, show
 
 
 @cli.command()
@@ -27,4 +28,4 @@ def wait(url: str, ca_file: str | None, insecure: bool, timeout: float,
 
     ready = wait_ready(url, ca_file=ca_file, insecure=insecure, timeout=timeout,
                        pid=pid)
-    click.echo(f"ready: {ready.url} answered {ready.status} after {ready.seconds:.2f} s")
+    show(ready)

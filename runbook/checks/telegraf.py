@@ -8,8 +8,8 @@ from urllib.parse import urlsplit
 import tomlkit
 import tomlkit.exceptions
 
+from runbook.checks.findings import ERROR, WARNING, Finding
 from runbook.errors import InputError, UsageError
-from runbook.findings import ERROR, WARNING, Finding
 
 
 def render_output(

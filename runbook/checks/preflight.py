@@ -18,13 +18,13 @@ from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import dsa, ec, ed25519, padding, rsa
 
-from runbook.acme_checks import certbot_layout_findings
-from runbook.certs import cert_sans, not_after, not_before
+from runbook.checks.acme import certbot_layout_findings
+from runbook.checks.findings import ERROR, INFO, WARNING, Finding
 from runbook.facts import INFLUXDB_UID, influxd_version
 from runbook.files import read_input, read_obstacle, readable_fix
-from runbook.findings import ERROR, INFO, WARNING, Finding
-from runbook.names import host_matches
-from runbook.pem import (
+from runbook.tls.certs import cert_sans, not_after, not_before
+from runbook.tls.names import host_matches
+from runbook.tls.pem import (
     EncryptedKey,
     NotPem,
     UnsupportedKey,

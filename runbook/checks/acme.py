@@ -19,7 +19,7 @@ import re
 from collections.abc import Iterator
 from pathlib import Path
 
-from runbook.findings import ERROR, WARNING, Finding
+from runbook.checks.findings import ERROR, WARNING, Finding
 
 _CERT_ONLY = re.compile(r"^cert\d*\.pem$")
 _LETSENCRYPT = Path("/etc/letsencrypt")
