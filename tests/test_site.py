@@ -167,7 +167,7 @@ def test_every_page_requests_only_its_own_origin(browser, site_url):
 def test_the_site_publishes_the_cli_the_pages_install(built_site):
     pyz = built_site / "downloads" / "runbook.pyz"
     with zipfile.ZipFile(pyz) as z:
-        assert {"__main__.py", "runbook/cli.py", "runbook/ready.py"} <= set(z.namelist())
+        assert {"__main__.py", "runbook/cli/__init__.py", "runbook/ready.py"} <= set(z.namelist())
     out = subprocess.run([sys.executable, str(pyz), "--version"], capture_output=True,
                          text=True, timeout=60, cwd="/", env={"PATH": "/usr/bin:/bin"})
     assert out.stdout.strip() == "runbook, version 0.1.0", out.stderr

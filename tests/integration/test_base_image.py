@@ -19,7 +19,7 @@ import pytest
 from lab.base_image import choose_base, official_image, why_no_answer
 from lab.image import influxd_version
 from lab.server import docker_client
-from runbook.wait import poll_until
+from runbook.poll import poll_until
 
 pytestmark = pytest.mark.server
 
