@@ -1,5 +1,5 @@
 """The binary tab's systemd unit: the page prints it, the hidden set-ups
-install tests/page_setup/influxdb.service. They must be the same file."""
+install harness/page_setup/influxdb.service. They must be the same file."""
 
 from __future__ import annotations
 
