@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The live-server journey's starting point (tests/live_journey.yml): a
+# The live-server journey's starting point (harness/live-journey.yml): a
 # reader's production server before they open the Guide. Not a page block:
 # the harness runs it once per host, before the first page.
 #   - influxd on plain HTTP as the host runs it, onboarded (org runbook,

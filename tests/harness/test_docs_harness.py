@@ -200,8 +200,8 @@ def test_the_journey_runs_pages_in_nav_order_on_one_host_with_hidden_set_up_off(
         "echo hidden > /tmp/made-by-hidden-set-up\n```\n-->\n\n"
         "```bash\ncat /tmp/left-by-a\n```\n\n<!--pytest-codeblocks:expected-output-->\n\n"
         "```text\nfrom-a\n```\n\n```bash\ncat /tmp/made-by-hidden-set-up\n```\n")
-    pytester.mkdir("tests")
-    (pytester.path / "tests" / "journey.yml").write_text(
+    pytester.mkdir("harness")
+    (pytester.path / "harness" / "journey.yml").write_text(
         "section: Guide\nhosts: [binary-bookworm]\n")
     pytester.makeini("[pytest]\nrunbook_pages = docs\n")
     session = f"journey-{os.getpid()}"

@@ -19,7 +19,7 @@ def page_unit() -> str:
 
 
 def test_the_unit_the_page_prints_is_the_one_the_hidden_set_ups_install():
-    assert page_unit() == (ROOT / "tests" / "page_setup" / "influxdb.service").read_text()
+    assert page_unit() == (ROOT / "harness" / "page_setup" / "influxdb.service").read_text()
 
 
 def test_the_unit_reads_the_settings_file_every_page_edits():

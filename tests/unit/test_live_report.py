@@ -1,5 +1,5 @@
 """The live journey's measures and verdict (harness/live/report.py,
-tests/live_journey.check): each promise to a reader fails when it is broken."""
+harness.live_journey.check): each promise to a reader fails when it is broken."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import pytest
 
 from harness.live_journey import check
 
-REPORT_PY = Path(__file__).resolve().parents[1] / "live" / "report.py"
+REPORT_PY = Path(__file__).resolve().parents[2] / "harness" / "live" / "report.py"
 
 
 @pytest.fixture(scope="module")

@@ -121,7 +121,7 @@ def test_a_page_that_runs_alone_on_fewer_hosts_is_run_by_the_journey_on_the_rest
     from harness.pages import alone_hosts, is_setup, journey, page_hosts, page_plan
 
     root = DOCS.parent
-    spec = yaml.safe_load((root / "tests" / "journey.yml").read_text())
+    spec = yaml.safe_load((root / "harness" / "journey.yml").read_text())
     in_journey = set(journey(root / "mkdocs.yml", spec.get("start_with", []), spec["section"]))
     uncovered, fewer = [], 0
     for page in sorted(DOCS.glob("*.md")):
