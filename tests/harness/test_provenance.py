@@ -14,7 +14,7 @@ import pytest
 
 from harness.plugin import record_provenance
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 PAGE = '''\
 ---
 hosts: [package-trixie, binary-bookworm]
@@ -180,8 +180,9 @@ def test_the_harness_merges_each_run_into_the_report(tmp_path):
 
 def test_the_publishing_build_fails_when_a_page_did_not_run(tmp_path):
     project = tmp_path / "project"
-    for folder in ("docs", "scripts", "site_hooks", "harness"):
+    for folder in ("docs", "scripts", "site_hooks", "harness", "lab"):
         shutil.copytree(ROOT / folder, project / folder)
+    shutil.copy(ROOT / "versions.env", project / "versions.env")  # the pyz carries it
     shutil.copy(ROOT / "mkdocs.yml", project / "mkdocs.yml")
     proc = subprocess.run(
         [sys.executable, "-m", "mkdocs", "build", "--strict", "--site-dir", str(tmp_path / "s")],
