@@ -54,15 +54,15 @@ sslyze-venv: | deps
 	@scripts/sslyze-venv.sh >/dev/null
 
 lint: $(STAMP)
-	$(BIN)/ruff check runbook lab tests scripts
+	$(BIN)/ruff check runbook lab tests scripts harness site_hooks
 	$(BIN)/mypy
 	@scripts/actionlint.sh
 
 test-unit: $(STAMP) $(FLEET)
-	$(BIN)/pytest tests -m "not server and not browser" -q
+	$(BIN)/pytest tests harness -m "not server and not browser" -q
 
 test-server: $(STAMP) $(FLEET) images sslyze-venv
-	$(BIN)/pytest tests -m server -q
+	$(BIN)/pytest tests harness -m server -q
 
 # The Ansible rollout (ansible/, docs/fleet.md) against three package hosts.
 test-fleet: $(STAMP) $(FLEET) images
@@ -71,18 +71,19 @@ test-fleet: $(STAMP) $(FLEET) images
 # The pages, and the Guide in order (the journeys): a Guide page runs alone
 # on fewer hosts than it declares, and the journeys verify the rest.
 test-docs: $(STAMP) images client-kit
-	$(BIN)/pytest docs tests/journey.yml -n $(PYTEST_N) --dist loadfile -q
+	$(BIN)/pytest docs harness/journey.yml -n $(PYTEST_N) --dist loadfile -q
 
 site: $(STAMP)
-	@# python -m: the hooks import lab/, which is not installed, only in the checkout
+	@# python -m: the repo root on sys.path, so the hooks (site_hooks/) import
+	@# harness, scripts and lab as packages (not installed, only in the checkout)
 	NO_MKDOCS_2_WARNING=1 $(BIN)/python -m mkdocs build --strict --site-dir site
 
 test-site: $(STAMP) site
 	@scripts/install-deps.sh browser
-	$(BIN)/pytest tests -m browser -q
+	$(BIN)/pytest tests harness -m browser -q
 
 # The whole suite in one pytest run, so the last line is one summary.
-# SHARD=K/N runs only shard K of N (scripts/shard.py; CI runs N at once).
+# SHARD=K/N runs only shard K of N (harness/shard.py; CI runs N at once).
 SHARD ?=
 # The venv's pip, the client kit and sslyze's venv run while the images build (make -j):
 # they mostly wait on the network. The lint (mypy, actionlint's Go build)
@@ -91,7 +92,7 @@ test:
 	@$(MAKE) --no-print-directory -j3 $(FLEET) images client-kit sslyze-venv
 	@$(MAKE) --no-print-directory lint
 	@scripts/install-deps.sh browser
-	paths="$(if $(SHARD),$$(scripts/shard.py $(subst /, ,$(SHARD))),tests docs)" && \
+	paths="$(if $(SHARD),$$(harness/shard.py $(subst /, ,$(SHARD))),tests docs harness)" && \
 	  $(BIN)/pytest $$paths -n $(PYTEST_N) --dist loadfile
 
 serve: $(STAMP)

@@ -8,7 +8,7 @@
 #   npm-cache/       npm's cache after `npm install @influxdata/influxdb-client`
 #   js/node_modules  the same library, installed
 # Writes build/client-kit/ (mounted in every host at /opt/runbook/build/client-kit;
-# tests/page_setup/client-kit.sh points the hosts' pip, npm and apt at it); a kit whose
+# harness/page_setup/client-kit.sh points the hosts' pip, npm and apt at it); a kit whose
 # stamp matches the pins is kept.
 #
 #   scripts/build-client-kit.sh          prints the kit's folder on its last line

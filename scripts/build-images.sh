@@ -35,7 +35,7 @@ debian() {
   for release in $DEBIAN_RELEASES; do
     RUNBOOK_RELEASE=$release debian_release
   done
-  "$here/scripts/build-deb.sh" tools  # nfpm, for the package host's .debs
+  "$here/harness/hosts/package/build-deb.sh" tools  # nfpm, for the package host's .debs
   say "lane debian: done in $((SECONDS - t)) s"
 }
 
@@ -46,7 +46,7 @@ debian_release() (
   base_tag=$("$here/scripts/build-image.sh" base)
   # Only the `apt` stages: the full builds later find these layers cached.
   # The Dockerfile comes on stdin, without a context: the stages copy no file.
-  dockerfiles=("$here/image/package-host/Dockerfile" "$here/image/docker-host/Dockerfile")
+  dockerfiles=("$here/harness/hosts/package/Dockerfile" "$here/harness/hosts/docker/Dockerfile")
   for dockerfile in "${dockerfiles[@]}"; do
     say "lane debian: apt stage of ${dockerfile#"$here"/} ($release)"
     # Its messages only when it fails (else: the legacy builder's banner).
@@ -109,14 +109,14 @@ while ((${#lanes[@]})); do
 done
 
 "$here/scripts/build-image.sh" >/dev/null
-"$here/scripts/build-package-host.sh" >/dev/null
-"$here/scripts/build-docker-host.sh" >/dev/null
-"$here/scripts/build-binary-host.sh" >/dev/null
+"$here/harness/hosts/package/build.sh" >/dev/null
+"$here/harness/hosts/docker/build.sh" >/dev/null
+"$here/harness/hosts/binary/build.sh" >/dev/null
 # The other releases' hosts.
 for release in ${DEBIAN_RELEASES#* }; do
-  RUNBOOK_RELEASE=$release "$here/scripts/build-package-host.sh" >/dev/null
-  RUNBOOK_RELEASE=$release "$here/scripts/build-docker-host.sh" >/dev/null
+  RUNBOOK_RELEASE=$release "$here/harness/hosts/package/build.sh" >/dev/null
+  RUNBOOK_RELEASE=$release "$here/harness/hosts/docker/build.sh" >/dev/null
   RUNBOOK_RELEASE=$release RUNBOOK_IMAGE=$(RUNBOOK_RELEASE=$release "$here/scripts/build-image.sh" | tail -n 1) \
-    "$here/scripts/build-binary-host.sh" >/dev/null
+    "$here/harness/hosts/binary/build.sh" >/dev/null
 done
 say "all images ready in $((SECONDS - started)) s"

@@ -4,7 +4,7 @@
 It holds the runbook package only; the system's python3 runs it with the
 distribution's cryptography, click and tomlkit (Debian/Ubuntu:
 python3-cryptography, python3-click, python3-tomlkit). The site publishes it
-as downloads/runbook.pyz (scripts/mkdocs_download_hook.py) and the pages
+as downloads/runbook.pyz (site_hooks/download.py) and the pages
 install it from there; the docs harness installs the same file from
 build/downloads/runbook.pyz in its hosts.
 

@@ -10,9 +10,9 @@ read hidden blocks (HTML comments), other methods' tabs or collapsed boxes
             commands alike (a reader reads both)
     blocks  fenced bash/sh/python blocks: the commands a reader types
 
-    python3 scripts/guide_length.py            # the table
-    python3 scripts/guide_length.py --json     # for tests and reports
-    python3 scripts/guide_length.py --check    # exit 1 over the limits
+    python3 -m scripts.guide_length            # the table
+    python3 -m scripts.guide_length --json     # for tests and reports
+    python3 -m scripts.guide_length --check    # exit 1 over the limits
 
 The limits (issue 25): the upstream guide is 1,316 words; the main path may
 take at most 3,500 words and 60 command blocks per install method.
@@ -26,11 +26,8 @@ import re
 import sys
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-
-from tests.hosts import HOSTS, TAB_TO_HOSTS  # noqa: E402
-from tests.page_blocks import (  # noqa: E402
+from harness.hosts import HOSTS, TAB_TO_HOSTS
+from harness.pages import (
     RUNNABLE,
     TAB_LINE,
     block_hosts,
@@ -38,6 +35,8 @@ from tests.page_blocks import (  # noqa: E402
     load_mkdocs_yml,
     page_meta,
 )
+
+ROOT = Path(__file__).resolve().parent.parent
 
 MAX_WORDS = 3500
 MAX_BLOCKS = 60

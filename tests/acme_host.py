@@ -9,8 +9,8 @@ import io
 import time
 from collections.abc import Callable
 
+from harness.container_exec import shell
 from runbook.poll import poll_until
-from tests.container_exec import shell
 from tests.telegraf_counting import counting_config
 
 NAME = "influxdb.example.test"

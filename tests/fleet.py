@@ -31,12 +31,12 @@ from pathlib import Path
 import docker.errors
 import yaml
 
+from harness.container_exec import shell
+from harness.hosts.package import host as host_package
+from harness.plugin import LABEL as SESSION_LABEL
+from harness.plugin import SESSION_ENV
 from lab.server import OWNER_LABEL, docker_client
 from runbook.tls.contexts import tls_context
-from tests import host_package
-from tests.container_exec import shell
-from tests.docs_harness import LABEL as SESSION_LABEL
-from tests.docs_harness import SESSION_ENV
 from tests.telegraf_counting import counting_config
 
 ROOT = Path(__file__).resolve().parent.parent

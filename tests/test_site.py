@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.page_blocks import nav_entries
+from harness.pages import nav_entries
 
 ROOT = Path(__file__).resolve().parent.parent
 SCREENSHOTS = ROOT / "reports" / "screenshots"
@@ -50,12 +50,11 @@ def test_site_builds_strictly_with_valid_links_and_anchors(built_site, tmp_path)
     copy = tmp_path / "project"
     shutil.copytree(ROOT / "docs", copy / "docs")
     shutil.copy(ROOT / "mkdocs.yml", copy / "mkdocs.yml")
-    shutil.copytree(ROOT / "scripts", copy / "scripts")
-    shutil.copytree(ROOT / "lab", copy / "lab")  # the cost page's hook reads lab.bench
+    # The hooks, the harness whose pages.py the provenance hook counts blocks
+    # with, and the lab.bench the cost page's hook reads.
+    for folder in ("scripts", "site_hooks", "harness", "lab"):
+        shutil.copytree(ROOT / folder, copy / folder)
     shutil.copy(ROOT / "versions.env", copy / "versions.env")  # the pyz carries it
-    (copy / "tests").mkdir()  # the provenance hook counts blocks with tests/page_blocks.py
-    for name in ("__init__.py", "hosts.py", "page_blocks.py"):
-        shutil.copy(ROOT / "tests" / name, copy / "tests" / name)
     page = copy / "docs" / "configure.md"
     page.write_text(page.read_text() + "\nSee [permissions](#set-certificate-file-permissions).\n")
     proc = mkdocs_build(copy, tmp_path / "site")

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from harness.plugin import _ensure_image
 from runbook.tls import certs
-from tests.docs_harness import _ensure_image
 
 
 @pytest.fixture(scope="session")

@@ -16,9 +16,9 @@ from pathlib import Path
 
 import pytest
 
+from harness.hosts.package import host as host_package
 from lab.server import OWNER_LABEL, docker_client
 from runbook.poll import poll_until
-from tests import host_package
 from tests.acme_host import (
     NAME,
     ONBOARD,
@@ -53,7 +53,7 @@ def acme_host(*, telegraf: bool):
         extra_hosts={NAME: "127.0.0.1"}, **kwargs)
     try:
         host_package.wait_ready(container, deadline_s=60)
-        sh(container, "/opt/runbook/tests/page_setup/start-pebble.sh")
+        sh(container, "/opt/runbook/harness/page_setup/start-pebble.sh")
         sh(container, """mkdir -p /etc/ssl/influxdb && cat >> /etc/influxdb/config.toml <<'EOF'
 tls-cert = "/etc/ssl/influxdb/server.crt"
 tls-key = "/etc/ssl/influxdb/server.key"

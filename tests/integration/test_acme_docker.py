@@ -14,9 +14,9 @@ from pathlib import Path
 
 import pytest
 
+from harness.hosts.docker import host as host_docker
 from lab.server import OWNER_LABEL, docker_client
 from runbook.poll import poll_until
-from tests import host_docker
 from tests.acme_host import (
     NAME,
     ONBOARD,
@@ -59,7 +59,7 @@ def host():
         labels={OWNER_LABEL: "pytest"}, extra_hosts={NAME: "127.0.0.1"}, **kwargs)
     try:
         host_docker.wait_ready(container, deadline_s=60)
-        sh(container, "/opt/runbook/tests/page_setup/start-pebble.sh")
+        sh(container, "/opt/runbook/harness/page_setup/start-pebble.sh")
         sh(container, f"mkdir -p /etc/ssl/influxdb && {CONTAINER}")
         sh(container, f"certbot certonly --standalone --non-interactive --agree-tos "
                       f"--email ops@example.test --domain {NAME} "

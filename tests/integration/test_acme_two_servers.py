@@ -14,8 +14,8 @@ import secrets
 import docker
 import pytest
 
+from harness.hosts.package import host as host_package
 from lab.server import OWNER_LABEL, docker_client
-from tests import host_package
 from tests.acme_host import sh
 
 pytestmark = pytest.mark.server
@@ -85,7 +85,7 @@ def servers():
             host_package.wait_ready(host, deadline_s=60)
         eu, us = hosts["eu"], hosts["us"]
         sh(eu, f"PEBBLE_LISTEN=0.0.0.0 PEBBLE_API_NAME={ACME} "
-               "/opt/runbook/tests/page_setup/start-pebble.sh")
+               "/opt/runbook/harness/page_setup/start-pebble.sh")
         # us trusts what eu's store trusts for ACME: Pebble's API CA and its root.
         for path in CA_FILES:
             pem = sh(eu, f"cat {path}")

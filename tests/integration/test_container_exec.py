@@ -1,4 +1,4 @@
-"""tests/container_exec.py: a command's status, stdout and stderr from a real
+"""harness/container_exec.py: a command's status, stdout and stderr from a real
 container, read back from files rather than from docker exec's stream."""
 
 from __future__ import annotations
@@ -7,8 +7,8 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
+from harness.container_exec import Ran, read_back, run_in, shell
 from lab.server import OWNER_LABEL, docker_client
-from tests.container_exec import Ran, read_back, run_in, shell
 
 pytestmark = pytest.mark.server
 

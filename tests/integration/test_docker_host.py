@@ -8,11 +8,11 @@ from pathlib import Path
 import docker.errors
 import pytest
 
+from harness.container_exec import shell
+from harness.hosts.docker import host as host_docker
+from harness.plugin import LABEL, SESSION_ENV
 from lab.server import OWNER_LABEL, docker_client
 from runbook.poll import poll_until
-from tests import host_docker
-from tests.container_exec import shell
-from tests.docs_harness import LABEL, SESSION_ENV
 
 pytestmark = pytest.mark.server
 

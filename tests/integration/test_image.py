@@ -6,11 +6,11 @@ from pathlib import Path
 
 import pytest
 
+from harness.container_exec import run_in
 from lab.server import CERT_MOUNT, OWNER_LABEL, docker_client
 from runbook.client import InfluxClient
 from runbook.poll import poll_until
 from runbook.tls import certs
-from tests.container_exec import run_in
 
 pytestmark = pytest.mark.server
 

@@ -12,9 +12,9 @@ import docker.errors
 import pytest
 import yaml
 
+from harness.container_exec import run_in, shell
+from harness.hosts.package import host as host_package
 from lab.server import OWNER_LABEL, docker_client
-from tests import host_package
-from tests.container_exec import run_in, shell
 
 pytestmark = pytest.mark.server
 
@@ -53,7 +53,7 @@ def host():
 
 @pytest.fixture(scope="module")
 def debs() -> dict[str, Path]:
-    out = subprocess.run(["bash", str(ROOT / "scripts/build-deb.sh")], check=True,
+    out = subprocess.run(["bash", str(ROOT / "harness/hosts/package/build-deb.sh")], check=True,
                          stdout=subprocess.PIPE, text=True).stdout.split()
     return {Path(p).name.split("_")[0]: Path(p) for p in out}
 

@@ -15,8 +15,8 @@ from pathlib import Path
 
 import pytest
 
+from harness.pages import page_plan
 from lab.image import BUILD_CACHE
-from tests.page_blocks import page_plan
 
 ROOT = Path(__file__).resolve().parents[2]
 PAGE = ROOT / "docs" / "telegraf.md"

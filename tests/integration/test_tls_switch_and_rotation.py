@@ -10,12 +10,12 @@ from pathlib import Path
 
 import pytest
 
+from harness.container_exec import run_in
 from lab.server import OWNER_LABEL, TLSInfluxd, docker_client
 from runbook.client import InfluxClient
 from runbook.facts import INFLUXDB_GID, INFLUXDB_UID
 from runbook.poll import poll_until
 from runbook.tls import certs
-from tests.container_exec import run_in
 from tests.telegraf_counting import counting_config
 
 pytestmark = pytest.mark.server

@@ -3,10 +3,8 @@ and the page's claims and the hook's rendering hold for the stored cells."""
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import re
-import sys
 from pathlib import Path
 
 import pytest
@@ -81,16 +79,9 @@ def test_the_pages_claims_about_differences_hold():
 
 
 def load_hook():
-    spec = importlib.util.spec_from_file_location("matrix_hook",
-                                                  ROOT / "scripts/mkdocs_matrix_hook.py")
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    sys.path.insert(0, str(ROOT / "scripts"))  # as MkDocs loads a hook: its folder importable
-    try:
-        spec.loader.exec_module(module)
-    finally:
-        sys.path.remove(str(ROOT / "scripts"))
-    return module
+    from site_hooks import matrix
+
+    return matrix
 
 
 def test_hook_renders_every_cell_and_the_differences():

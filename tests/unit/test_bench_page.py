@@ -3,14 +3,11 @@
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(ROOT / "scripts"))
-from mkdocs_bench_hook import NOT_MEASURED, _render  # noqa: E402
+from site_hooks.bench import NOT_MEASURED, _render
 
-sys.path.pop(0)
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_every_marker_the_hook_fills_is_on_the_page():

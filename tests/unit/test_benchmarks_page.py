@@ -5,14 +5,12 @@ figures come from docs/assets/timings.json with their commit and date."""
 from __future__ import annotations
 
 import json
-import runpy
 from pathlib import Path
-from types import SimpleNamespace
+
+from site_hooks import benchmarks as hook
 
 ROOT = Path(__file__).resolve().parents[2]
 ASSETS = ROOT / "docs" / "assets"
-# The hook is a file MkDocs loads, not a module on the path.
-hook = SimpleNamespace(**runpy.run_path(str(ROOT / "scripts" / "mkdocs_benchmarks_hook.py")))
 
 
 def test_a_report_in_reports_shows_its_figures(tmp_path):

@@ -1,5 +1,5 @@
 """The binary tab's systemd unit: the page prints it, the hidden set-ups
-install tests/page_setup/influxdb.service. They must be the same file."""
+install harness/page_setup/influxdb.service. They must be the same file."""
 
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ def page_unit() -> str:
 
 
 def test_the_unit_the_page_prints_is_the_one_the_hidden_set_ups_install():
-    assert page_unit() == (ROOT / "tests" / "page_setup" / "influxdb.service").read_text()
+    assert page_unit() == (ROOT / "harness" / "page_setup" / "influxdb.service").read_text()
 
 
 def test_the_unit_reads_the_settings_file_every_page_edits():

@@ -10,11 +10,9 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(ROOT / "scripts"))
-import mkdocs_cli_hook as hook  # noqa: E402 - scripts/ is not a package
+from site_hooks import cli as hook
 
-sys.path.pop(0)
+ROOT = Path(__file__).resolve().parents[2]
 PATHS = [path for path, _ in hook.commands(__import__("runbook.cli").cli.cli)]
 
 

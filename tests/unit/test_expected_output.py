@@ -2,7 +2,7 @@
 
 import pytest
 
-from tests.expected_output import output_matches, updated_expected
+from harness.expected_output import output_matches, updated_expected
 
 CURL_VERBOSE = """*   Trying 127.0.0.1:8086...
 * Connected to localhost (127.0.0.1) port 8086 (#0)

@@ -1,4 +1,4 @@
-"""The journey's `start_with` pages (tests/journey.yml) follow the nav: a
+"""The journey's `start_with` pages (harness/journey.yml) follow the nav: a
 reader meets them, in that order, before the journey's section."""
 
 from __future__ import annotations
@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.page_blocks import PageError, journey_pages, journey_start
+from harness.pages import PageError, journey_pages, journey_start
 
 MKDOCS = Path(__file__).resolve().parents[2] / "mkdocs.yml"
 GUIDE = journey_pages(MKDOCS, "Guide")

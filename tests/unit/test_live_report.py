@@ -1,5 +1,5 @@
-"""The live journey's measures and verdict (tests/live/report.py,
-tests/live_journey.check): each promise to a reader fails when it is broken."""
+"""The live journey's measures and verdict (harness/live/report.py,
+harness.live_journey.check): each promise to a reader fails when it is broken."""
 
 from __future__ import annotations
 
@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.live_journey import check
+from harness.live_journey import check
 
-REPORT_PY = Path(__file__).resolve().parents[1] / "live" / "report.py"
+REPORT_PY = Path(__file__).resolve().parents[2] / "harness" / "live" / "report.py"
 
 
 @pytest.fixture(scope="module")
@@ -91,8 +91,8 @@ def test_a_host_that_ran_the_guide_once_has_no_run2_comparison_and_passes():
 
 
 def test_the_rounds_follow_the_release_of_the_host():
-    from tests.hosts import HOSTS
-    from tests.live_journey import rounds
+    from harness.hosts import HOSTS
+    from harness.live_journey import rounds
 
     spec = {"rounds": 2, "rounds_by_release": {"trixie": 1}}
     assert rounds(spec, HOSTS["package-bookworm"]) == 2

@@ -77,7 +77,7 @@ KEPT = re.compile(r"\$\([^()]*\)|\|[^|]*>\s*[~/$\w][^|]*$")
 
 
 def visible_plumbing(page: Path) -> list[str]:
-    from tests.page_blocks import page_plan
+    from harness.pages import page_plan
 
     _, plan = page_plan(page)
     return [f"{page.name}:{p.block.lineno}: {line.strip()}"
@@ -118,10 +118,10 @@ def test_a_page_that_runs_alone_on_fewer_hosts_is_run_by_the_journey_on_the_rest
     already runs it; a page outside the journey would not run there at all."""
     import yaml
 
-    from tests.page_blocks import alone_hosts, is_setup, journey, page_hosts, page_plan
+    from harness.pages import alone_hosts, is_setup, journey, page_hosts, page_plan
 
     root = DOCS.parent
-    spec = yaml.safe_load((root / "tests" / "journey.yml").read_text())
+    spec = yaml.safe_load((root / "harness" / "journey.yml").read_text())
     in_journey = set(journey(root / "mkdocs.yml", spec.get("start_with", []), spec["section"]))
     uncovered, fewer = [], 0
     for page in sorted(DOCS.glob("*.md")):

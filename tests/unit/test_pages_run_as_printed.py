@@ -9,11 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from tests.page_blocks import page_plan
+from harness.pages import page_plan
 
 DOCS = Path(__file__).resolve().parents[2] / "docs"
 # What exists only on the page hosts: the local ACME CA and its DNS server's
-# API (tests/page_setup/start-pebble.sh), this checkout's mount, the client kit.
+# API (harness/page_setup/start-pebble.sh), this checkout's mount, the client kit.
 HOST_ONLY = re.compile(r"localhost:1[45]000|localhost:8055|/opt/runbook|client-kit|pebble",
                        re.IGNORECASE)
 
@@ -33,7 +33,7 @@ def test_visible_blocks_name_nothing_only_the_page_hosts_have():
 @pytest.mark.parametrize("block, caught", [
     ("certbot certonly --server https://localhost:14000/dir", True),
     ("curl -X POST http://localhost:8055/set-txt", True),
-    ("/opt/runbook/tests/page_setup/start-pebble.sh", True),
+    ("/opt/runbook/harness/page_setup/start-pebble.sh", True),
     ("certbot certonly --server https://acme-v02.api.letsencrypt.org/directory", False),
     ("~/influx-client/.venv/bin/pip install influxdb-client", False),
 ])
@@ -44,7 +44,7 @@ def test_the_checker_catches_host_only_names(block, caught, tmp_path):
 
 
 def test_the_harness_maps_lets_encrypt_to_the_local_ca():
-    from tests.docs_harness import PLACEHOLDERS
+    from harness.plugin import PLACEHOLDERS
 
     acme = (DOCS / "acme.md").read_text()
     for directory in ("https://acme-staging-v02.api.letsencrypt.org/directory",
@@ -56,5 +56,5 @@ def test_the_harness_maps_lets_encrypt_to_the_local_ca():
 def test_hidden_blocks_may_use_what_the_hosts_have(tmp_path):
     page = tmp_path / "p.md"
     page.write_text("# p\n\n<!--\n```bash\n"
-                    "/opt/runbook/tests/page_setup/start-pebble.sh\n```\n-->\n")
+                    "/opt/runbook/harness/page_setup/start-pebble.sh\n```\n-->\n")
     assert host_only_lines(page) == []

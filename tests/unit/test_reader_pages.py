@@ -4,13 +4,12 @@ finishes (scripts/guide_length.py)."""
 
 from __future__ import annotations
 
-import importlib.util
 import re
 from pathlib import Path
 
 import pytest
 
-from tests.page_blocks import hidden_lines
+from harness.pages import hidden_lines
 
 ROOT = Path(__file__).resolve().parents[2]
 DOCS = ROOT / "docs"
@@ -24,11 +23,9 @@ TEST_WORDS = re.compile(
 
 
 def guide_length():
-    path = ROOT / "scripts" / "guide_length.py"
-    spec = importlib.util.spec_from_file_location("guide_length", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    from scripts import guide_length
+
+    return guide_length
 
 
 def visible_lines(page: Path) -> list[tuple[int, str]]:

@@ -1,4 +1,4 @@
-"""scripts/shard.py: every unit of the suite runs in exactly one CI shard."""
+"""harness/shard.py: every unit of the suite runs in exactly one CI shard."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "shard.py"
+SCRIPT = Path(__file__).resolve().parents[2] / "harness" / "shard.py"
 spec = importlib.util.spec_from_file_location("shard", SCRIPT)
 shard = importlib.util.module_from_spec(spec)
 spec.loader.exec_module(shard)
@@ -25,8 +25,8 @@ def test_every_unit_lands_in_exactly_one_shard(n):
 
 def test_the_journey_and_every_page_are_units():
     units = shard.units()
-    assert "tests/journey.yml" in units and "docs/configure.md" in units
-    assert "tests/live-journey.yml" in units
+    assert "harness/journey.yml" in units and "docs/configure.md" in units
+    assert "harness/live-journey.yml" in units
     assert "tests/unit/test_shard.py" in units
 
 
@@ -40,7 +40,7 @@ def test_an_empty_shard_is_refused_rather_than_running_everything():
 
 def test_bad_arguments_get_the_usage_line_and_exit_2():
     out = subprocess.run([sys.executable, str(SCRIPT), "5", "4"], capture_output=True, text=True)
-    assert out.returncode == 2 and out.stderr.startswith("usage: scripts/shard.py K N")
+    assert out.returncode == 2 and out.stderr.startswith("usage: harness/shard.py K N")
 
 
 def test_shard_provenance_reports_merge_into_one_for_the_site(tmp_path):
@@ -49,7 +49,7 @@ def test_shard_provenance_reports_merge_into_one_for_the_site(tmp_path):
                                        "smoke.md": {"docker": {"passed": 1, "date": "d2"}}}}
     for name, data in (("a.json", a), ("b.json", b)):
         (tmp_path / name).write_text(__import__("json").dumps(data))
-    script = SCRIPT.parent / "merge-provenance.py"
+    script = SCRIPT.parent / "merge_provenance.py"
     out = tmp_path / "merged.json"
     done = subprocess.run([sys.executable, str(script), str(out), str(tmp_path / "a.json"),
                            str(tmp_path / "b.json")], capture_output=True, text=True)
@@ -67,7 +67,7 @@ def test_the_plan_reads_the_snapshot_only_so_every_run_agrees(tmp_path, monkeypa
     measured.write_text(json.dumps({"modules_s": {"tests/unit/test_x.py": 99}}))
     monkeypatch.setattr(shard, "SNAPSHOT", snap)
     monkeypatch.setattr(shard, "MEASURED", measured)
-    assert shard.weights() == {"docs/a.md": 6, "docs/b.md": 7, "tests/journey.yml": 80,
+    assert shard.weights() == {"docs/a.md": 6, "docs/b.md": 7, "harness/journey.yml": 80,
                                "tests/unit/test_x.py": 3}
     # --snapshot takes the measures in, unit by unit; then the plan uses them.
     shard.snapshot()
@@ -76,7 +76,7 @@ def test_the_plan_reads_the_snapshot_only_so_every_run_agrees(tmp_path, monkeypa
 
 
 def test_a_partial_run_merges_its_module_times_and_keeps_the_others(tmp_path):
-    from tests.module_timings import merge
+    from harness.module_timings import merge
 
     out = tmp_path / "test-timings.json"
     merge(out, {"modules_s": {"tests/unit/test_x.py": 1.234, "tests/unit/test_y.py": 2}})
@@ -93,7 +93,7 @@ def test_a_partial_run_merges_its_module_times_and_keeps_the_others(tmp_path):
     (["tests/unit/test_wait.py::test_returns_the_first_truthy_result"], True),
 ])
 def test_only_a_run_of_whole_units_records_their_times(pytester, args, partial):
-    from tests.module_timings import selects_part
+    from harness.module_timings import selects_part
 
     config = pytester.parseconfig(*args)
     assert selects_part(config) is partial
@@ -107,13 +107,14 @@ def test_the_plan_puts_the_heaviest_units_on_different_shards(monkeypatch):
     assert {tuple(units) for _, units in plan} == {("a", "d"), ("b", "c")}
 
 
-@pytest.mark.parametrize("nodeid, kind, unit", [
-    ("tests/unit/test_x.py::test_a[1]", "modules_s", "tests/unit/test_x.py"),
-    ("docs/acme.md[docker]::line 42", "pages_s", "docs/acme.md[docker]"),
-    ("tests/journey.yml[package]::configure.md::line 7", "journey_s", "package"),
-], ids=["module", "page", "journey"])  # ids without '.md[': the harness would count them
-def test_each_kind_of_test_id_is_timed_as_its_unit(nodeid, kind, unit):
-    from tests.module_timings import UNITS
+@pytest.mark.parametrize("nodeid, properties, kind, unit", [
+    ("tests/unit/test_x.py::test_a[1]", {}, "modules_s", "tests/unit/test_x.py"),
+    ("docs/acme.md[docker]::line 42",
+     {"run": "page", "host": "docker", "page": "docs/acme.md"}, "pages_s", "docs/acme.md[docker]"),
+    ("harness/journey.yml[package]::configure.md::line 7",
+     {"run": "journey", "host": "package", "page": "docs/configure.md"}, "journey_s", "package"),
+], ids=["module", "page", "journey"])
+def test_each_kind_of_test_id_is_timed_as_its_unit(nodeid, properties, kind, unit):
+    from harness.module_timings import unit as unit_of
 
-    found = [(k, m[1]) for k, pattern in UNITS if (m := pattern.match(nodeid))]
-    assert found[0] == (kind, unit)
+    assert unit_of(nodeid, properties) == (kind, unit)

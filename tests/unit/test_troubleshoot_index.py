@@ -9,13 +9,13 @@ method, counted the way scripts/guide_length.py counts the Guide.
 
 from __future__ import annotations
 
-import importlib.util
 import re
 from pathlib import Path
 
 import pytest
 
-from tests.page_blocks import hidden_lines
+from harness.pages import hidden_lines
+from scripts import guide_length as GUIDE_LENGTH
 
 ROOT = Path(__file__).resolve().parents[2]
 PAGE = ROOT / "docs" / "troubleshoot.md"
@@ -32,16 +32,6 @@ IP_SANS = "x509: cannot validate certificate for 10.1.2.3 because it doesn't con
 REPRODUCED_ELSEWHERE = re.compile(r"\]\((?!troubleshoot\.md)[\w-]+\.md#[\w-]+\)")
 
 
-def _guide_length():
-    path = ROOT / "scripts" / "guide_length.py"
-    spec = importlib.util.spec_from_file_location("guide_length", path)
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-GUIDE_LENGTH = _guide_length()
 
 
 def headings(text: str) -> list[tuple[int, int, str]]:
