@@ -1,30 +1,34 @@
-"""A certbot deploy hook for influxd: gate, install, restart, verify, roll back.
+"""Install a certificate for influxd: stage, gate, swap, restart, verify, roll back.
 
-influxd reads its certificate only at start, certbot's files are root-only
-symlinks, and a renewal knows nothing of influxd. After each issuance or
-renewal (certbot sets RENEWED_LINEAGE to /etc/letsencrypt/live/NAME):
+The one transaction behind `runbook install` (a pair given by path),
+`runbook deploy-hook` (certbot's lineage) and the Ansible role (the CLI on each
+host). influxd reads its certificate only at start, so a new pair is installed
+whole or not at all:
 
-1. check the options (URL, host, timeouts) and read the lineage's files
-   before anything changes; take the folder's lock (one hook at a time);
-2. stage fullchain.pem and privkey.pem as a new pair folder (key 0600 and
-   owned by influxd's user from its first byte) and gate it with the checks
-   of `runbook check`: any error refuses the pair before the one in service
-   is touched;
+1. check the options (URL, host, timeouts) and read the new pair's files before
+   anything changes, and the edits of influxd's and Telegraf's configuration
+   files (refused here if a file cannot take them); take the folder's lock;
+2. stage the pair as a new pair folder (key 0600 and owned by influxd's user
+   from its first byte) and gate it with the checks of `runbook check`: any
+   error refuses the pair before the one in service is touched;
 3. probe which pair influxd serves; keep that one as previous/ (only a pair
    influxd's user can load: a rollback must never restore one it cannot);
-4. point the served paths at the new pair with one rename (runbook/pair_store.py);
-5. restart influxd and poll, over a verified handshake for the name, until
-   it serves the new certificate;
-6. if 5 fails: point them back at previous/ (one rename), restart, and say
-   what a probe finds served.
+4. point the served paths at the new pair with one rename (runbook/pair_store.py)
+   and set tls-cert/tls-key in influxd's configuration (a backup kept beside it);
+5. stop Telegraf if asked (it flushes to the old URL), restart influxd and poll,
+   over a verified handshake for the name, until it serves the new certificate;
+   then switch Telegraf's output to HTTPS (tomlkit, a backup kept) and restart it;
+6. if 5 fails: point the served paths back at previous/ (one rename), put
+   influxd's configuration back, restart, and say what a probe finds served.
 
 Every change is one rename, so an interrupt (Ctrl-C, SIGTERM, a crash) at any
 point leaves the served paths on a complete pair and the served one on disk;
-running the hook again converges, as it decides from what it probes.
+running the install again converges, as it decides from what it probes.
 """
 
 from __future__ import annotations
 
+import http.client
 import math
 import os
 import shlex
@@ -42,12 +46,14 @@ from runbook.deadline import check_seconds
 from runbook.errors import ProbeError, RunbookError, UsageError
 from runbook.files import PEM_LIMIT, read_input, write_together
 from runbook.findings import Finding, has_errors
-from runbook.pair_store import CERT_NAME, KEY_NAME, LIVE, PREVIOUS, HookBusy, Pair, PairStore
+from runbook.pair_store import CERT_NAME, KEY_NAME, LIVE, PREVIOUS, InstallBusy, Pair, PairStore
 from runbook.pem import key_in_certificate, load_certificates, private_key_labels, serial_hex
 from runbook.probe import Target, served_leaf, served_leaf_unverified
+from runbook.telegraf_edit import FileEdit, edit_file, restore, set_keys, switch_to_https
 
-__all__ = ["CERT_NAME", "KEY_NAME", "PREVIOUS", "HookBusy", "HookPlan", "HookRefused",
-           "HookResult", "HookRolledBack", "RollbackFailed", "deploy"]
+__all__ = ["CERT_NAME", "KEY_NAME", "PREVIOUS", "InstallBusy", "InstallPlan", "InstallRefused",
+           "InstallResult", "InstallRolledBack", "RollbackFailed", "TelegrafPlan", "install",
+           "validate"]
 
 DEFAULT_DEST = Path("/etc/ssl/influxdb")
 DEFAULT_RESTART = "systemctl restart influxdb"
@@ -55,8 +61,9 @@ DEFAULT_URL = "https://localhost:8086"
 PROBE_TIMEOUT = 5.0  # seconds for the probe of what is served before and after
 OUTPUT_TAIL = 4096  # bytes of the restart command's output kept for the message
 POLL_S = 0.1
+TLS_VERSIONS = ("1.2", "1.3")  # influxd refuses to start with anything else
 
-# Tests interrupt the hook at each named step (tests/unit/test_hook_interrupts.py).
+# Tests interrupt the transaction at each named step (tests/unit/test_hook_interrupts.py).
 CHECKPOINT: Callable[[str], None] | None = None
 
 
@@ -65,21 +72,33 @@ def _checkpoint(step: str) -> None:
         CHECKPOINT(step)
 
 
-class HookRefused(RunbookError):
-    """The new pair failed the gate; nothing was installed."""
+class InstallRefused(RunbookError):
+    """The new pair (or a configuration edit) failed the gate; nothing was installed."""
 
 
-class HookRolledBack(RunbookError):
-    """The new pair was installed but not served; the previous one is back."""
+class InstallRolledBack(RunbookError):
+    """The new pair was installed but not served; what was served before is back."""
 
 
 class RollbackFailed(RunbookError):
-    """Neither the new pair nor the previous one is served."""
+    """Neither the new pair nor what was served before is served."""
 
 
 @dataclass
-class HookPlan:
-    lineage: Path              # certbot's live/NAME folder
+class TelegrafPlan:
+    """Telegraf on the same host: its output moves to HTTPS once influxd serves it."""
+
+    config: Path                      # telegraf.conf with one [[outputs.influxdb_v2]]
+    ca_file: str                      # its tls_ca: the CA Telegraf verifies influxd with
+    url: str | None = None            # its urls = [url]; None: http:// becomes https://
+    stop: list[str] | None = None     # run before influxd's restart (Telegraf flushes first)
+    restart: list[str] | None = None  # run after its file changed, or after `stop`
+
+
+@dataclass
+class InstallPlan:
+    cert: Path                 # the new certificate (chain after the leaf)
+    key: Path                  # its private key
     host: str                  # the name clients connect to and verify
     owner: tuple[int, int]     # influxd's uid and gid
     dest: Path = DEFAULT_DEST
@@ -88,20 +107,37 @@ class HookPlan:
     ca_file: str | None = None  # trust for the gate and the handshake; None: system store
     restart_timeout: float = 60.0
     verify_timeout: float = 20.0
-    lock_timeout: float | None = None  # None: as long as one hook can hold the lock
+    lock_timeout: float | None = None  # None: as long as one install can hold the lock
+    influxd_config: Path | None = None  # config.toml to point at DEST's pair (tls-cert, tls-key)
+    min_tls: str | None = None          # its tls-min-version, with influxd_config
+    telegraf: TelegrafPlan | None = None
+    source: str = ""           # where the pair comes from, for messages; default: its paths
+    retry: str = "run the install again"  # what to run once a cause is fixed
 
     def lock_wait(self) -> float:
         if self.lock_timeout is not None:
             return self.lock_timeout
         return 2 * (self.restart_timeout + self.verify_timeout) + 2 * PROBE_TIMEOUT
 
+    def origin(self) -> str:
+        return self.source or f"{self.cert} and {self.key}"
+
 
 @dataclass
-class HookResult:
+class InstallResult:
     serial: str
     not_after: str
     previous_serial: str | None
     findings: list[Finding]
+    changed: bool = True       # False: influxd served this pair already, no file changed
+    edits: list[FileEdit] = field(default_factory=list)  # configuration files changed
+
+    def as_dict(self) -> dict[str, object]:
+        return {"changed": self.changed, "serial": self.serial, "not_after": self.not_after,
+                "previous_serial": self.previous_serial,
+                "findings": [f.as_dict() for f in self.findings],
+                "edits": [{"file": str(e.path), "changes": e.changes,
+                           "backup": str(e.backup) if e.backup else None} for e in self.edits]}
 
 
 def _serial(cert_path: Path) -> str:
@@ -120,7 +156,7 @@ def _system_bundle() -> str:
 
 # --- 1. input, checked before anything changes ----------------------------------------
 
-def validate(plan: HookPlan) -> None:
+def validate(plan: InstallPlan) -> None:
     """UsageError for an option that cannot work: found before the swap, not after."""
     if not plan.host.strip():
         raise UsageError("--host is empty", fix="give the name clients connect to, "
@@ -135,27 +171,51 @@ def validate(plan: HookPlan) -> None:
                          fix="give 0 or more seconds")
     if not plan.restart:
         raise UsageError("the restart command is empty", fix="e.g. systemctl restart influxdb")
+    if plan.dest.exists() and not plan.dest.is_dir():
+        raise UsageError(f"certificate folder {plan.dest} is not a folder",
+                         fix="pass --dest with the folder influxd reads its pair from")
     if not plan.dest.is_dir():
         raise UsageError(f"certificate folder {plan.dest} does not exist",
                          fix=f"create it (mkdir -p {plan.dest}) or pass --dest")
+    if plan.min_tls is not None and plan.min_tls not in TLS_VERSIONS:
+        raise UsageError(f"TLS version {plan.min_tls!r} is not one influxd starts with",
+                         fix="give 1.2 or 1.3")
 
 
-def _read_lineage(plan: HookPlan) -> tuple[bytes, bytes]:
-    chain = read_input(plan.lineage / "fullchain.pem", "certificate chain", limit=PEM_LIMIT)
-    key = read_input(plan.lineage / "privkey.pem", "private key", limit=PEM_LIMIT)
+def _read_pair(plan: InstallPlan) -> tuple[bytes, bytes]:
+    chain = read_input(plan.cert, "certificate chain", limit=PEM_LIMIT)
+    key = read_input(plan.key, "private key", limit=PEM_LIMIT)
     labels = private_key_labels(chain)
     if labels:  # never written, not even to staging: the chain is installed 0644
-        err = key_in_certificate(plan.lineage / "fullchain.pem", labels)
-        raise HookRefused(f"refused the new pair from {plan.lineage}: [cert-holds-private-key] "
-                          f"{err.message}. The served certificate is untouched",
-                          fix=err.fix, findings=["cert-holds-private-key"])
+        err = key_in_certificate(plan.cert, labels)
+        raise InstallRefused(f"refused the new pair from {plan.origin()}: "
+                             f"[cert-holds-private-key] {err.message}. The served certificate "
+                             "is untouched", fix=err.fix, findings=["cert-holds-private-key"])
     return chain, key
+
+
+def _influxd_settings(plan: InstallPlan) -> dict[str, str]:
+    settings = {"tls-cert": str(plan.dest / CERT_NAME), "tls-key": str(plan.dest / KEY_NAME)}
+    if plan.min_tls is not None:
+        settings["tls-min-version"] = plan.min_tls
+    return settings
+
+
+def _preflight_edits(plan: InstallPlan) -> None:
+    """Each configuration file can take its edit (refused now, not after the restart)."""
+    if plan.influxd_config is not None:
+        text = read_input(plan.influxd_config, "influxd configuration").decode(errors="replace")
+        set_keys(text, _influxd_settings(plan), name=str(plan.influxd_config))
+    if plan.telegraf is not None:
+        text = read_input(plan.telegraf.config, "Telegraf config").decode(errors="replace")
+        switch_to_https(text, ca_file=plan.telegraf.ca_file, url=plan.telegraf.url,
+                        name=str(plan.telegraf.config))
 
 
 # --- 2. stage and gate -------------------------------------------------------------------
 
-def _stage(plan: HookPlan, store: PairStore, chain: bytes, key: bytes) -> tuple[Pair,
-                                                                                list[Finding]]:
+def _stage(plan: InstallPlan, store: PairStore, chain: bytes,
+           key: bytes) -> tuple[Pair, list[Finding]]:
     """The new pair as a complete pair folder, if it passes the gate."""
     staging = store.staging()
     try:
@@ -172,7 +232,7 @@ def _stage(plan: HookPlan, store: PairStore, chain: bytes, key: bytes) -> tuple[
     return pair, findings
 
 
-def _loadable(plan: HookPlan, pair: Pair) -> bool:
+def _loadable(plan: InstallPlan, pair: Pair) -> bool:
     """Whether influxd's user could load `pair` (a pair, not encrypted, readable): what a
     rollback needs. Not trust or names: the pair in service may be configure.md's
     self-signed one, and still worth keeping."""
@@ -183,17 +243,19 @@ def _loadable(plan: HookPlan, pair: Pair) -> bool:
     return not has_errors(findings)
 
 
-def _gate(plan: HookPlan, staging: Path) -> list[Finding]:
+def _gate(plan: InstallPlan, staging: Path) -> list[Finding]:
     findings = check_files(staging / CERT_NAME, staging / KEY_NAME, host=plan.host,
                            ca_path=plan.ca_file or _system_bundle(), uid=plan.owner[0])
     if has_errors(findings):
         named = "; ".join(f"[{f.id}] {f.message}" for f in findings if f.severity == "error")
-        named = named.replace(str(staging), str(plan.lineage))
-        raise HookRefused(f"refused the new pair from {plan.lineage}: {named}. The served "
-                          "certificate is untouched",
-                          fix="fix the pair certbot gave (or the options: --host, --ca, "
-                              "--user) and run certbot renew --force-renewal again",
-                          findings=[f.id for f in findings if f.severity == "error"])
+        named = (named.replace(str(staging / CERT_NAME), str(plan.cert))
+                 .replace(str(staging / KEY_NAME), str(plan.key))
+                 .replace(str(staging), str(plan.cert.parent)))
+        raise InstallRefused(f"refused the new pair from {plan.origin()}: {named}. The served "
+                             "certificate is untouched",
+                             fix=f"fix the pair (or the options: --host, --ca, --user) and "
+                                 f"{plan.retry}",
+                             findings=[f.id for f in findings if f.severity == "error"])
     return findings
 
 
@@ -205,7 +267,7 @@ class Served:
     error: str = ""   # why nothing answers
     pair: Pair | None = None  # the pair on disk that holds that leaf, if one does
 
-    def describe(self, plan: HookPlan) -> str:
+    def describe(self, plan: InstallPlan) -> str:
         if self.der is None:
             return f"nothing serves TLS at {plan.url} ({self.error})"
         from cryptography import x509
@@ -214,7 +276,7 @@ class Served:
         return f"{plan.url} serves serial {serial}"
 
 
-def _probe_served(plan: HookPlan, store: PairStore) -> Served:
+def _probe_served(plan: InstallPlan, store: PairStore) -> Served:
     """What influxd presents now (no trust needed: the pair in service may be
     self-signed), and the loadable pair on disk that holds it."""
     try:
@@ -227,7 +289,7 @@ def _probe_served(plan: HookPlan, store: PairStore) -> Served:
     return Served(der)
 
 
-def _probe_settled(plan: HookPlan, store: PairStore) -> Served:
+def _probe_settled(plan: InstallPlan, store: PairStore) -> Served:
     """What is served once a server that is still starting answers (or after
     PROBE_TIMEOUT): the last word of a failed hook is a probe, not a guess."""
     deadline = time.monotonic() + PROBE_TIMEOUT
@@ -238,7 +300,7 @@ def _probe_settled(plan: HookPlan, store: PairStore) -> Served:
         time.sleep(POLL_S)
 
 
-def _keep_as_previous(plan: HookPlan, store: PairStore, served: Served,
+def _keep_as_previous(plan: InstallPlan, store: PairStore, served: Served,
                       new: Pair) -> Pair | None:
     """The rollback target: the pair that is served, never a guess. With nothing
     served that is on disk, an existing previous/ stays; else the pair the
@@ -257,7 +319,7 @@ def _keep_as_previous(plan: HookPlan, store: PairStore, served: Served,
 
 # --- 5. restart and verify -------------------------------------------------------------------
 
-def _run_restart(plan: HookPlan) -> str | None:
+def _run_restart(plan: InstallPlan) -> str | None:
     """None when the restart command exits 0 in time; else why not, from its
     standard error. Waits for the process, not for its output to close: a child it
     leaves running (influxd &) holds that output for ever. So no pipe (a full or
@@ -291,7 +353,7 @@ def _stop(proc: subprocess.Popen[bytes]) -> None:
     proc.wait()
 
 
-def _wait_served(plan: HookPlan, pair: Pair, *, verified: bool) -> str | None:
+def _wait_served(plan: InstallPlan, pair: Pair, *, verified: bool) -> str | None:
     """None once `pair`'s leaf is served (over a handshake verified for --host
     when `verified`) within --verify-timeout in all; else what was served last."""
     want = pair.leaf_der()
@@ -319,7 +381,7 @@ def _wait_served(plan: HookPlan, pair: Pair, *, verified: bool) -> str | None:
         time.sleep(min(POLL_S, max(0.0, deadline - time.monotonic())))
 
 
-def _restart_and_verify(plan: HookPlan, pair: Pair, *, verified: bool = True) -> str | None:
+def _restart_and_verify(plan: InstallPlan, pair: Pair, *, verified: bool = True) -> str | None:
     why = _run_restart(plan)
     _checkpoint("restarted")
     if why is not None:
@@ -327,41 +389,115 @@ def _restart_and_verify(plan: HookPlan, pair: Pair, *, verified: bool = True) ->
     return _wait_served(plan, pair, verified=verified)
 
 
+def _answers_http(plan: InstallPlan) -> str | None:
+    """None once influxd answers plain HTTP on the URL's port (what it served before
+    a first switch to HTTPS) within --verify-timeout; else why not."""
+    target = Target.from_url(plan.url, plan.host)
+    deadline = time.monotonic() + plan.verify_timeout
+    last = "nothing answered yet"
+    while True:
+        left = deadline - time.monotonic()
+        if left <= 0:
+            return (f"timed out after {plan.verify_timeout:g}s waiting for plain HTTP on "
+                    f"{target.host}:{target.port}; last: {last}")
+        conn = http.client.HTTPConnection(target.host, target.port, timeout=min(left, 2.0))
+        try:
+            conn.request("GET", "/ping")
+            status = conn.getresponse().status
+            if status < 400:
+                return None
+            last = f"HTTP {status}"
+        except (OSError, http.client.HTTPException) as exc:
+            last = str(exc) or type(exc).__name__
+        finally:
+            conn.close()
+        time.sleep(min(POLL_S, max(0.0, deadline - time.monotonic())))
+
+
+def _run(command: list[str] | None, timeout: float) -> str | None:
+    """A side command (Telegraf's stop or restart): None when it exits 0."""
+    if not command:
+        return None
+    try:
+        done = subprocess.run(command, stdin=subprocess.DEVNULL, capture_output=True,  # noqa: S603 - the operator's own command
+                              timeout=timeout, check=False)
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        return f"`{shlex.join(command)}` failed: {exc}"
+    if done.returncode == 0:
+        return None
+    said = done.stderr.decode(errors="replace").strip().splitlines()
+    return f"`{shlex.join(command)}` exited {done.returncode}" + (f": {said[-1]}" if said else "")
+
+
 # --- 6. roll back ---------------------------------------------------------------------------
 
-def _roll_back(plan: HookPlan, store: PairStore, new: Pair, previous: Pair | None,
-               why: str) -> None:
+@dataclass
+class _Undo:
+    """What a rollback puts back, besides the served pair."""
+
+    config: FileEdit | None = None  # influxd's configuration file, as edited
+    telegraf_stopped: bool = False
+
+
+def _roll_back(plan: InstallPlan, store: PairStore, new: Pair, previous: Pair | None,
+               undo: _Undo, why: str) -> None:
     new_serial = _serial(new.cert)
-    if previous is None:
+    config_back = undo.config is not None and undo.config.backup is not None
+    if previous is None and not config_back:
+        _restart_telegraf(plan, undo)
         now = _probe_settled(plan, store).describe(plan)
         raise RollbackFailed(f"the new certificate (serial {new_serial}) is not served: {why}; "
                              "there was no previous pair (none influxd could load) to put "
                              f"back; a probe now: {now}",
                              fix="fix the cause above, then restart influxd")
-    store.point(LIVE, previous)
+    if previous is not None:
+        store.point(LIVE, previous)
+    if undo.config is not None and undo.config.backup is not None:
+        restore(undo.config)
     _checkpoint("rolled-back")
-    old_serial = _serial(previous.cert)
-    again = _restart_and_verify(plan, previous, verified=False)
+    if previous is not None:
+        was, again = (f"the previous one (serial {_serial(previous.cert)})",
+                      _restart_and_verify(plan, previous, verified=False))
+    else:
+        why_restart = _run_restart(plan)
+        _checkpoint("restarted")
+        was, again = ("influxd's previous configuration (plain HTTP)",
+                      why_restart or _answers_http(plan))
+    told = _restart_telegraf(plan, undo)
     if again is None:
-        raise HookRolledBack(f"the new certificate (serial {new_serial}) is not served: {why}; "
-                             f"the previous one (serial {old_serial}) is served again",
-                             fix="fix the cause above, then run certbot renew --force-renewal")
+        served = "served again" if previous is not None else "answering again"
+        raise InstallRolledBack(f"the new certificate (serial {new_serial}) is not served: "
+                                f"{why}; {was} is {served}{told}",
+                                fix=f"fix the cause above, then {plan.retry}",
+                                previous="HTTPS" if previous is not None else "HTTP",
+                                previous_serial=_serial(previous.cert) if previous else None)
     probed = _probe_settled(plan, store)
     state = ("influxd is down" if probed.der is None
              else "influxd serves neither" if probed.pair not in (new, previous)
              else "influxd serves the new one")
     raise RollbackFailed(f"the new certificate (serial {new_serial}) is not served: {why}; "
-                         f"the previous one (serial {old_serial}) is back on disk but not "
-                         f"served either: {again}; a probe now: {probed.describe(plan)}",
+                         f"{was} is back on disk but not served either: {again}; "
+                         f"a probe now: {probed.describe(plan)}{told}",
                          fix=f"{state}: read its log (journalctl -u influxdb, docker logs "
                              "influxdb, or its log file) and start it")
 
 
-def deploy(plan: HookPlan) -> HookResult:
-    """Steps 1 to 6 of the module docstring; raises UsageError, HookBusy, HookRefused,
-    HookRolledBack or RollbackFailed, each saying what is served now."""
+def _restart_telegraf(plan: InstallPlan, undo: _Undo) -> str:
+    """Telegraf running again on its own (unchanged) file; '' or why it is not."""
+    if plan.telegraf is None or not undo.telegraf_stopped:
+        return ""
+    why = _run(plan.telegraf.restart, plan.restart_timeout)
+    return f"; Telegraf did not start again: {why}" if why else ""
+
+
+# --- the transaction ------------------------------------------------------------------------
+
+def install(plan: InstallPlan) -> InstallResult:
+    """Steps 1 to 6 of the module docstring; raises UsageError, InputError, InstallBusy,
+    InstallRefused, InstallRolledBack or RollbackFailed, each saying what is served now."""
     validate(plan)
-    chain, key = _read_lineage(plan)
+    chain, key = _read_pair(plan)
+    _preflight_edits(plan)
     store = PairStore(plan.dest)
     with store.locked(plan.lock_wait()):
         _checkpoint("locked")
@@ -379,14 +515,59 @@ def deploy(plan: HookPlan) -> HookResult:
         if store.live() != new:
             store.point(LIVE, new)
         _checkpoint("swapped")
-        if served.pair == new:  # a rerun after the restart: already served
+        undo = _Undo()
+        if plan.influxd_config is not None:
+            undo.config = edit_file(plan.influxd_config, keys=_influxd_settings(plan))
+        edits = [undo.config] if undo.config is not None and undo.config.changes else []
+        unchanged = served.pair == new and not edits
+        if unchanged:  # a rerun after the restart: already served
             why = _wait_served(plan, new, verified=True)
         else:
+            if plan.telegraf is not None and plan.telegraf.stop:
+                why = _run(plan.telegraf.stop, plan.restart_timeout)
+                if why is not None:
+                    raise _undo_before_restart(plan, store, previous, undo, why)
+                undo.telegraf_stopped = True
             why = _restart_and_verify(plan, new)
+        if why is None and plan.telegraf is not None:
+            why = _switch_telegraf(plan, plan.telegraf, undo, edits)
         if why is not None:
-            _roll_back(plan, store, new, previous, why)
+            _roll_back(plan, store, new, previous, undo, why)
         store.collect_garbage()
         _checkpoint("done")
     expires = not_after(load_certificates(new.cert)[0]).isoformat()
-    return HookResult(_serial(new.cert), expires,
-                      _serial(previous.cert) if previous is not None else None, findings)
+    return InstallResult(_serial(new.cert), expires,
+                         _serial(previous.cert) if previous is not None else None, findings,
+                         changed=not (unchanged and not edits), edits=edits)
+
+
+def _switch_telegraf(plan: InstallPlan, telegraf: TelegrafPlan, undo: _Undo,
+                     edits: list[FileEdit]) -> str | None:
+    """Telegraf's output on HTTPS and Telegraf (re)started; None, or why not."""
+    try:
+        done = edit_file(telegraf.config, ca_file=telegraf.ca_file, url=telegraf.url)
+    except RunbookError as exc:
+        return f"Telegraf's {telegraf.config} was not switched: {exc.message}"
+    if done.changes:
+        edits.append(done)
+    if done.changes or undo.telegraf_stopped:
+        why = _run(telegraf.restart, plan.restart_timeout)
+        if why is not None:
+            if done.backup is not None:
+                restore(done)
+                edits.remove(done)
+            return f"Telegraf did not start on its HTTPS configuration: {why}"
+    return None
+
+
+def _undo_before_restart(plan: InstallPlan, store: PairStore, previous: Pair | None,
+                         undo: _Undo, why: str) -> RunbookError:
+    """Telegraf could not be stopped: nothing restarted yet, so the files go back as
+    they were (influxd still runs on them) and the install stops."""
+    if previous is not None:
+        store.point(LIVE, previous)
+    if undo.config is not None and undo.config.backup is not None:
+        restore(undo.config)
+    return InstallRefused(f"Telegraf could not be stopped before influxd's restart: {why}. "
+                          "Nothing was restarted; the served certificate is untouched",
+                          fix=f"fix the Telegraf stop command, then {plan.retry}")

@@ -8,7 +8,7 @@ more link, and that one is what a swap replaces:
     .live      -> .pairs/SERIAL-HASH    (the pair influxd reads at its next start)
     previous   -> .pairs/SERIAL-HASH    (the pair to roll back to)
     .pairs/SERIAL-HASH/server.crt, server.key   written in .pairs/.new-*, then renamed
-    .deploy-hook.lock                   flock: one hook at a time on DEST
+    .deploy-hook.lock                   flock: one install at a time on DEST
 
 Relative links keep working inside a container that mounts DEST. A pair
 folder gets its name only once complete and never changes after: at every
@@ -40,8 +40,11 @@ STAGING_PREFIX = ".new-"
 LOCK_POLL = 0.05
 
 
-class HookBusy(RunbookError):
-    """Another deploy hook holds the lock on this certificate folder."""
+class InstallBusy(RunbookError):
+    """Another install (runbook install or deploy-hook) holds the lock on this folder."""
+
+
+HookBusy = InstallBusy  # its name before `runbook install` shared the lock
 
 
 @dataclass(frozen=True)
@@ -114,7 +117,7 @@ class PairStore:
 
     @contextlib.contextmanager
     def locked(self, timeout: float) -> Iterator[None]:
-        """Hold the folder's flock; wait up to `timeout` s for a hook that holds it."""
+        """Hold the folder's flock; wait up to `timeout` s for an install that holds it."""
         path = self.dest / LOCK
         fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
         try:
@@ -134,12 +137,13 @@ class PairStore:
             os.close(fd)  # closing releases the flock
 
     @staticmethod
-    def _busy(path: Path, fd: int, timeout: float) -> HookBusy:
+    def _busy(path: Path, fd: int, timeout: float) -> InstallBusy:
         holder = os.pread(fd, 32, 0).decode(errors="replace").strip() or "?"
-        return HookBusy(f"another deploy hook (pid {holder}) holds {path}; waited {timeout:g}s",
-                        fix="let it finish (certbot runs hooks one at a time; is a second "
-                            "certbot or a manual run going on?), then run this hook again",
-                        path=str(path))
+        return InstallBusy(f"another install or deploy hook (pid {holder}) holds {path}; "
+                           f"waited {timeout:g}s",
+                           fix="let it finish (certbot runs hooks one at a time; is a second "
+                               "certbot or a manual run going on?), then run this again",
+                           path=str(path))
 
     # --- what is where -------------------------------------------------------------
 
