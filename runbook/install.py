@@ -403,10 +403,8 @@ def _answers_http(plan: InstallPlan) -> str | None:
         conn = http.client.HTTPConnection(target.host, target.port, timeout=min(left, 2.0))
         try:
             conn.request("GET", "/ping")
-            status = conn.getresponse().status
-            if status < 400:
-                return None
-            last = f"HTTP {status}"
+            conn.getresponse()  # any answer in plain HTTP: what was served before
+            return None
         except (OSError, http.client.HTTPException) as exc:
             last = str(exc) or type(exc).__name__
         finally:
@@ -437,6 +435,7 @@ class _Undo:
 
     config: FileEdit | None = None  # influxd's configuration file, as edited
     telegraf_stopped: bool = False
+    tls_before: bool = True  # whether influxd served TLS before (else plain HTTP, or down)
 
 
 def _roll_back(plan: InstallPlan, store: PairStore, new: Pair, previous: Pair | None,
@@ -455,21 +454,23 @@ def _roll_back(plan: InstallPlan, store: PairStore, new: Pair, previous: Pair | 
     if undo.config is not None and undo.config.backup is not None:
         restore(undo.config)
     _checkpoint("rolled-back")
-    if previous is not None:
+    if previous is not None and (undo.tls_before or not config_back):
         was, again = (f"the previous one (serial {_serial(previous.cert)})",
                       _restart_and_verify(plan, previous, verified=False))
-    else:
+        previous_is = "HTTPS"
+    else:  # influxd's own configuration is back: it answers as it did before
         why_restart = _run_restart(plan)
         _checkpoint("restarted")
-        was, again = ("influxd's previous configuration (plain HTTP)",
-                      why_restart or _answers_http(plan))
+        was, again = ("influxd's previous configuration", why_restart or _answers_http(plan))
+        previous_is = "HTTPS" if undo.tls_before else "HTTP"
     told = _restart_telegraf(plan, undo)
     if again is None:
-        served = "served again" if previous is not None else "answering again"
+        served = "served again" if previous_is == "HTTPS" and previous is not None \
+            else f"back, and influxd answers {previous_is} again"
         raise InstallRolledBack(f"the new certificate (serial {new_serial}) is not served: "
                                 f"{why}; {was} is {served}{told}",
                                 fix=f"fix the cause above, then {plan.retry}",
-                                previous="HTTPS" if previous is not None else "HTTP",
+                                previous=previous_is,
                                 previous_serial=_serial(previous.cert) if previous else None)
     probed = _probe_settled(plan, store)
     state = ("influxd is down" if probed.der is None
@@ -515,7 +516,7 @@ def install(plan: InstallPlan) -> InstallResult:
         if store.live() != new:
             store.point(LIVE, new)
         _checkpoint("swapped")
-        undo = _Undo()
+        undo = _Undo(tls_before=served.der is not None)
         if plan.influxd_config is not None:
             undo.config = edit_file(plan.influxd_config, keys=_influxd_settings(plan))
         edits = [undo.config] if undo.config is not None and undo.config.changes else []

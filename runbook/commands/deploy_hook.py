@@ -3,28 +3,13 @@
 from __future__ import annotations
 
 import os
-import shlex
 from pathlib import Path
 
 import click
 
-from runbook.cli import Seconds, _print_findings, _user, cli
+from runbook.cli import Seconds, cli
+from runbook.commands.install import command, echo_result, owner
 from runbook.errors import UsageError
-
-
-def _owner(user: str) -> tuple[int, int]:
-    """uid and gid that get the key: the user's own group for a name, the same
-    number for a bare uid."""
-    import pwd
-
-    uid, _ = _user(user)
-    if uid is None:
-        raise click.BadParameter("influxd's user is needed: it owns the key",
-                                 param_hint="--user")
-    try:
-        return uid, pwd.getpwuid(uid).pw_gid
-    except KeyError:
-        return uid, uid
 
 
 @cli.command("deploy-hook")
@@ -63,19 +48,9 @@ def deploy_hook(host: str, lineage: Path | None, dest: Path, user: str, url: str
                              fix="run it as certbot's --deploy-hook, or pass --lineage "
                                  "/etc/letsencrypt/live/NAME")
         lineage = Path(env)
-    try:
-        restart = shlex.split(restart_command)
-    except ValueError as exc:
-        raise click.BadParameter(str(exc), param_hint="--restart-command") from None
-    if not restart:
-        raise click.BadParameter("empty", param_hint="--restart-command")
-    plan = HookPlan(lineage=lineage, host=host, owner=_owner(user), dest=dest, url=url,
+    restart = command(restart_command, "--restart-command") or []
+    plan = HookPlan(lineage=lineage, host=host, owner=owner(user), dest=dest, url=url,
                     restart=restart, ca_file=ca_file, restart_timeout=restart_timeout,
                     verify_timeout=verify_timeout)
     validate(plan)  # before RENEWED_LINEAGE's files are even read
-    result = deploy(plan)
-    if result.findings:
-        _print_findings(result.findings, as_json=False)
-    was = f", replacing serial {result.previous_serial}" if result.previous_serial else ""
-    click.echo(f"influxd serves the new certificate: serial {result.serial}, expires "
-               f"{result.not_after}{was} ({url}, verified as {host})")
+    echo_result(deploy(plan), url, host, as_json=False)
