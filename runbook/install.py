@@ -381,6 +381,16 @@ def _wait_served(plan: InstallPlan, pair: Pair, *, verified: bool) -> str | None
         time.sleep(min(POLL_S, max(0.0, deadline - time.monotonic())))
 
 
+def _serves_verified(plan: InstallPlan, pair: Pair) -> bool:
+    """Whether influxd serves `pair`'s leaf now, over a handshake verified for --host."""
+    try:
+        der = served_leaf(plan.url, ca_file=plan.ca_file, server_name=plan.host,
+                          timeout=PROBE_TIMEOUT)
+    except (ProbeError, RunbookError):
+        return False
+    return der == pair.leaf_der()
+
+
 def _restart_and_verify(plan: InstallPlan, pair: Pair, *, verified: bool = True) -> str | None:
     why = _run_restart(plan)
     _checkpoint("restarted")
@@ -474,8 +484,10 @@ def _roll_back(plan: InstallPlan, store: PairStore, new: Pair, previous: Pair | 
                                 previous_serial=_serial(previous.cert) if previous else None)
     probed = _probe_settled(plan, store)
     state = ("influxd is down" if probed.der is None
-             else "influxd serves neither" if probed.pair not in (new, previous)
-             else "influxd serves the new one")
+             else "influxd serves the new one" if probed.pair == new
+             else "influxd serves the previous one, but its restart failed"
+             if previous is not None and probed.pair == previous
+             else "influxd serves neither")
     raise RollbackFailed(f"the new certificate (serial {new_serial}) is not served: {why}; "
                          f"{was} is back on disk but not served either: {again}; "
                          f"a probe now: {probed.describe(plan)}{told}",
@@ -520,10 +532,11 @@ def install(plan: InstallPlan) -> InstallResult:
         if plan.influxd_config is not None:
             undo.config = edit_file(plan.influxd_config, keys=_influxd_settings(plan))
         edits = [undo.config] if undo.config is not None and undo.config.changes else []
-        unchanged = served.pair == new and not edits
-        if unchanged:  # a rerun after the restart: already served
-            why = _wait_served(plan, new, verified=True)
-        else:
+        # A rerun after the restart: already served, as clients verify it (the same
+        # leaf without its chain, from a pair changed in place, needs the restart).
+        unchanged = served.pair == new and not edits and _serves_verified(plan, new)
+        why = None
+        if not unchanged:
             if plan.telegraf is not None and plan.telegraf.stop:
                 why = _run(plan.telegraf.stop, plan.restart_timeout)
                 if why is not None:

@@ -108,6 +108,13 @@ def _exchange(a: Path, b: Path) -> bool:
     raise OSError(code, os.strerror(code), str(a))
 
 
+def _holds(folder: Path, cert: bytes, key: bytes) -> bool:
+    try:
+        return (folder / CERT_NAME).read_bytes() == cert and (folder / KEY_NAME).read_bytes() == key
+    except OSError:
+        return False
+
+
 class PairStore:
     def __init__(self, dest: Path) -> None:
         self.dest = dest
@@ -194,14 +201,20 @@ class PairStore:
 
     def commit(self, staging: Path) -> Pair:
         """Give a complete staged pair its final name (the same bytes keep the same folder)."""
-        name = pair_name((staging / CERT_NAME).read_bytes(), (staging / KEY_NAME).read_bytes())
-        final = self.pairs / name
+        cert, key = (staging / CERT_NAME).read_bytes(), (staging / KEY_NAME).read_bytes()
+        final = self.pairs / pair_name(cert, key)
         try:
             os.rename(staging, final)
         except OSError as exc:
             if exc.errno not in (errno.EEXIST, errno.ENOTEMPTY):
                 raise
-            shutil.rmtree(staging, ignore_errors=True)  # already there, byte for byte
+            if _holds(final, cert, key):
+                shutil.rmtree(staging, ignore_errors=True)  # already there, byte for byte
+            else:  # changed in place (a `cp` through server.crt's link): the staged one wins
+                if not _exchange(staging, final):
+                    os.rename(final, self.pairs / f"{STAGING_PREFIX}stale-{final.name}")
+                    os.rename(staging, final)
+                self.clean_staging()
         return Pair(final)
 
     def _copy_pair(self, cert: Path, key: Path) -> Pair:
