@@ -9,17 +9,13 @@ verified restart, rollback, one install at a time).
 
 from __future__ import annotations
 
-import shlex
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from runbook import install as transaction
 from runbook.install import (
     CERT_NAME,
-    DEFAULT_DEST,
-    DEFAULT_RESTART,
-    DEFAULT_URL,
     KEY_NAME,
     PREVIOUS,
     InstallPlan,
@@ -40,30 +36,14 @@ HookResult = InstallResult
 CHECKPOINT: Callable[[str], None] | None = None
 
 
-@dataclass
-class HookPlan:
-    lineage: Path              # certbot's live/NAME folder
-    host: str                  # the name clients connect to and verify
-    owner: tuple[int, int]     # influxd's uid and gid
-    dest: Path = DEFAULT_DEST
-    url: str = DEFAULT_URL     # where influxd answers; verified as `host`
-    restart: list[str] = field(default_factory=lambda: shlex.split(DEFAULT_RESTART))
-    ca_file: str | None = None  # trust for the gate and the handshake; None: system store
-    restart_timeout: float = 60.0
-    verify_timeout: float = 20.0
-    lock_timeout: float | None = None  # None: as long as one install can hold the lock
-
-    def install_plan(self) -> InstallPlan:
-        return InstallPlan(cert=self.lineage / "fullchain.pem", key=self.lineage / "privkey.pem",
-                           host=self.host, owner=self.owner, dest=self.dest, url=self.url,
-                           restart=self.restart, ca_file=self.ca_file,
-                           restart_timeout=self.restart_timeout,
-                           verify_timeout=self.verify_timeout, lock_timeout=self.lock_timeout,
-                           source=str(self.lineage), retry=RETRY)
+def HookPlan(lineage: Path, **fields: Any) -> InstallPlan:
+    """The install plan for certbot's live/NAME folder; `fields` as InstallPlan's.
+    (A function under the name the hook's own plan class had.)"""
+    return InstallPlan(cert=lineage / "fullchain.pem", key=lineage / "privkey.pem",
+                       source=str(lineage), retry=RETRY, **fields)
 
 
-def validate(plan: HookPlan) -> None:
-    transaction.validate(plan.install_plan())
+validate = transaction.validate
 
 
 def _forward(step: str) -> None:
@@ -71,10 +51,10 @@ def _forward(step: str) -> None:
         CHECKPOINT(step)
 
 
-def deploy(plan: HookPlan) -> HookResult:
+def deploy(plan: InstallPlan) -> HookResult:
     """runbook.install.install for certbot's lineage; raises what it raises."""
     before, transaction.CHECKPOINT = transaction.CHECKPOINT, _forward
     try:
-        return transaction.install(plan.install_plan())
+        return transaction.install(plan)
     finally:
         transaction.CHECKPOINT = before

@@ -353,17 +353,30 @@ def _stop(proc: subprocess.Popen[bytes]) -> None:
     proc.wait()
 
 
-def _wait_served(plan: InstallPlan, pair: Pair, *, verified: bool) -> str | None:
-    """None once `pair`'s leaf is served (over a handshake verified for --host
-    when `verified`) within --verify-timeout in all; else what was served last."""
-    want = pair.leaf_der()
+def _poll(plan: InstallPlan, waiting_for: str, attempt: Callable[[float], str | None],
+          ) -> str | None:
+    """None once attempt(seconds left) returns None, within --verify-timeout in all;
+    else the timeout, with what the last attempt saw (what it returned)."""
     deadline = time.monotonic() + plan.verify_timeout
     last = "nothing answered yet"
     while True:
         left = deadline - time.monotonic()
         if left <= 0:
-            return (f"timed out after {plan.verify_timeout:g}s waiting for {plan.url} to serve "
-                    f"serial {_serial(pair.cert)}; last: {last}")
+            return (f"timed out after {plan.verify_timeout:g}s waiting for {waiting_for}; "
+                    f"last: {last}")
+        seen = attempt(left)
+        if seen is None:
+            return None
+        last = seen
+        time.sleep(min(POLL_S, max(0.0, deadline - time.monotonic())))
+
+
+def _wait_served(plan: InstallPlan, pair: Pair, *, verified: bool) -> str | None:
+    """None once `pair`'s leaf is served (over a handshake verified for --host
+    when `verified`) within --verify-timeout in all; else what was served last."""
+    want = pair.leaf_der()
+
+    def attempt(left: float) -> str | None:
         _checkpoint("verifying")
         try:
             if verified:
@@ -371,14 +384,15 @@ def _wait_served(plan: InstallPlan, pair: Pair, *, verified: bool) -> str | None
                                   timeout=left)
             else:
                 der = served_leaf_unverified(plan.url, server_name=plan.host, timeout=left)
-            if der == want:
-                return None
-            from cryptography import x509
-
-            last = f"serial {serial_hex(x509.load_der_x509_certificate(der).serial_number)}"
         except (ProbeError, RunbookError) as exc:
-            last = exc.message
-        time.sleep(min(POLL_S, max(0.0, deadline - time.monotonic())))
+            return exc.message
+        if der == want:
+            return None
+        from cryptography import x509
+
+        return f"serial {serial_hex(x509.load_der_x509_certificate(der).serial_number)}"
+
+    return _poll(plan, f"{plan.url} to serve serial {_serial(pair.cert)}", attempt)
 
 
 def _serves_verified(plan: InstallPlan, pair: Pair) -> bool:
@@ -403,23 +417,19 @@ def _answers_http(plan: InstallPlan) -> str | None:
     """None once influxd answers plain HTTP on the URL's port (what it served before
     a first switch to HTTPS) within --verify-timeout; else why not."""
     target = Target.from_url(plan.url, plan.host)
-    deadline = time.monotonic() + plan.verify_timeout
-    last = "nothing answered yet"
-    while True:
-        left = deadline - time.monotonic()
-        if left <= 0:
-            return (f"timed out after {plan.verify_timeout:g}s waiting for plain HTTP on "
-                    f"{target.host}:{target.port}; last: {last}")
+
+    def attempt(left: float) -> str | None:
         conn = http.client.HTTPConnection(target.host, target.port, timeout=min(left, 2.0))
         try:
             conn.request("GET", "/ping")
             conn.getresponse()  # any answer in plain HTTP: what was served before
             return None
         except (OSError, http.client.HTTPException) as exc:
-            last = str(exc) or type(exc).__name__
+            return str(exc) or type(exc).__name__
         finally:
             conn.close()
-        time.sleep(min(POLL_S, max(0.0, deadline - time.monotonic())))
+
+    return _poll(plan, f"plain HTTP on {target.host}:{target.port}", attempt)
 
 
 def _run(command: list[str] | None, timeout: float) -> str | None:

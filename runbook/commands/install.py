@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import json
 import shlex
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any, TypeVar
 
 import click
 
 from runbook.cli import Seconds, _print_findings, _user, cli
+
+F = TypeVar("F", bound=Callable[..., Any])
 
 
 def owner(user: str) -> tuple[int, int]:
@@ -59,27 +63,51 @@ def echo_result(result: object, url: str, host: str, as_json: bool) -> None:
                f"{result.not_after}{was} ({url}, verified as {host})")
 
 
+_TARGET_OPTIONS = [
+    click.option("--host", required=True,
+                 help="The name clients connect to: checked against the certificate and "
+                      "verified in the handshake."),
+    click.option("--dest", type=click.Path(path_type=Path), default="/etc/ssl/influxdb",
+                 show_default=True,
+                 help="Folder influxd reads server.crt and server.key from."),
+    click.option("--user", default="influxdb", show_default=True,
+                 help="User (name or uid) influxd runs as: owns the key, must read the "
+                      "pair."),
+    click.option("--url", default="https://localhost:8086", show_default=True,
+                 help="Where influxd answers; its certificate is verified for --host."),
+    click.option("--ca", "ca_file", type=click.Path(dir_okay=False),
+                 help="CA file clients trust. Default: the system trust store."),
+    click.option("--restart-command", default="systemctl restart influxdb", show_default=True),
+    click.option("--restart-timeout", type=Seconds(1, 3600), default=60.0,
+                 show_default=True, help="Seconds for the restart command to return."),
+    click.option("--verify-timeout", type=Seconds(0.5, 3600), default=20.0,
+                 show_default=True, help="Seconds for influxd to serve the new certificate."),
+]
+
+
+def target_options(f: F) -> F:
+    """The options of install and deploy-hook that say where influxd is and how to
+    restart it; the command gets them as plan_fields(**target)."""
+    for option in reversed(_TARGET_OPTIONS):
+        f = option(f)
+    return f
+
+
+def plan_fields(host: str, dest: Path, user: str, url: str, ca_file: str | None,
+                restart_command: str, restart_timeout: float,
+                verify_timeout: float) -> dict[str, Any]:
+    return {"host": host, "owner": owner(user), "dest": dest, "url": url,
+            "restart": command(restart_command, "--restart-command") or [],
+            "ca_file": ca_file, "restart_timeout": restart_timeout,
+            "verify_timeout": verify_timeout}
+
+
 @cli.command("install")
 @click.option("--cert", "cert", required=True, type=click.Path(dir_okay=False, path_type=Path),
               help="The new certificate (PEM, the chain after the leaf).")
 @click.option("--key", "key", required=True, type=click.Path(dir_okay=False, path_type=Path),
               help="Its private key (PEM, not encrypted).")
-@click.option("--host", required=True,
-              help="The name clients connect to: checked against the certificate and "
-                   "verified in the handshake.")
-@click.option("--dest", type=click.Path(path_type=Path), default="/etc/ssl/influxdb",
-              show_default=True, help="Folder influxd reads server.crt and server.key from.")
-@click.option("--user", default="influxdb", show_default=True,
-              help="User (name or uid) influxd runs as: owns the key, must read the pair.")
-@click.option("--url", default="https://localhost:8086", show_default=True,
-              help="Where influxd answers; its certificate is verified for --host.")
-@click.option("--ca", "ca_file", type=click.Path(dir_okay=False),
-              help="CA file clients trust. Default: the system trust store.")
-@click.option("--restart-command", default="systemctl restart influxdb", show_default=True)
-@click.option("--restart-timeout", type=Seconds(1, 3600), default=60.0,
-              show_default=True, help="Seconds for the restart command to return.")
-@click.option("--verify-timeout", type=Seconds(0.5, 3600), default=20.0,
-              show_default=True, help="Seconds for influxd to serve the new certificate.")
+@target_options
 @click.option("--influxd-config", type=click.Path(dir_okay=False, path_type=Path),
               help="influxd's config.toml: tls-cert and tls-key set to DEST's pair (a "
                    "backup kept beside it, put back on a rollback).")
@@ -97,13 +125,11 @@ def echo_result(result: object, url: str, host: str, as_json: bool) -> None:
 @click.option("--telegraf-restart", help="Command that restarts Telegraf once its file "
                                          "changed or it was stopped.")
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
-def install_command(cert: Path, key: Path, host: str, dest: Path, user: str, url: str,
-                    ca_file: str | None, restart_command: str, restart_timeout: float,
-                    verify_timeout: float, influxd_config: Path | None,
+def install_command(cert: Path, key: Path, influxd_config: Path | None,
                     tls_min_version: str | None, telegraf_config: Path | None,
                     telegraf_ca: str | None, telegraf_url: str | None,
                     telegraf_stop: str | None, telegraf_restart: str | None,
-                    as_json: bool) -> None:
+                    as_json: bool, **target: Any) -> None:
     """Put a certificate and key in service for influxd: check them, install them
     with influxd's owner (key 0600), restart, verify the served serial, roll back on
     failure. Run it again after any failure: it converges."""
@@ -122,9 +148,6 @@ def install_command(cert: Path, key: Path, host: str, dest: Path, user: str, url
     elif any((telegraf_ca, telegraf_url, telegraf_stop, telegraf_restart)):
         raise click.BadParameter("the --telegraf-* options need --telegraf-config",
                                  param_hint="--telegraf-config")
-    restart = command(restart_command, "--restart-command") or []
-    plan = InstallPlan(cert=cert, key=key, host=host, owner=owner(user), dest=dest, url=url,
-                       restart=restart, ca_file=ca_file, restart_timeout=restart_timeout,
-                       verify_timeout=verify_timeout, influxd_config=influxd_config,
-                       min_tls=tls_min_version, telegraf=telegraf)
-    echo_result(install(plan), url, host, as_json)
+    plan = InstallPlan(cert=cert, key=key, influxd_config=influxd_config,
+                       min_tls=tls_min_version, telegraf=telegraf, **plan_fields(**target))
+    echo_result(install(plan), plan.url, plan.host, as_json)
