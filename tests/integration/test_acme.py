@@ -1,7 +1,7 @@
 """Certificates from an ACME CA, renewed while Telegraf writes, with nothing
 lost: real certbot (Debian's), real Pebble, real influxd run by systemd on
 the package host, real Telegraf writing over verified HTTPS. The deploy hook
-is `runbook deploy-hook`; docs/acme.md runs the shell one.
+is `runbook deploy-hook`, as on docs/acme.md (one implementation: runbook/install.py).
 
 Counting is Telegraf's own: its outputs.file writes every point it produced;
 the bucket must hold exactly as many.
