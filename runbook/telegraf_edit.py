@@ -71,15 +71,38 @@ def _the_output(doc: tomlkit.TOMLDocument, name: str) -> Table:
     return section[0]
 
 
-def switch_to_https(text: str, *, ca_file: str, name: str = "telegraf.conf") -> Edit:
-    """The text with the one influxdb_v2 output on https:// and trusting `ca_file`."""
+def _parse(text: str, name: str, kind: str, reader: str) -> tomlkit.TOMLDocument:
     try:
-        doc = tomlkit.parse(text)
+        return tomlkit.parse(text)
     except (tomlkit.exceptions.TOMLKitError, ValueError, RecursionError) as exc:
         detail = " ".join(str(exc).split())[:200] or type(exc).__name__
-        raise _refuse("telegraf-not-toml", f"{name} is not valid TOML: {detail}",
-                      "fix the line it names first; Telegraf cannot load this file either",
+        raise _refuse(f"{kind}-not-toml", f"{name} is not valid TOML: {detail}",
+                      f"fix the line it names first; {reader} cannot load this file either",
                       name) from None
+
+
+def set_keys(text: str, keys: dict[str, str], *, name: str = "config.toml") -> Edit:
+    """The text of a flat TOML file (influxd's config.toml) with each top-level key set
+    where it is, or added once: influxd refuses a file with a key twice."""
+    doc = _parse(text, name, "config", "influxd")
+    edit = Edit(text)
+    for key, value in keys.items():
+        before = doc.get(key)
+        if before == value:
+            continue
+        doc[key] = value
+        edit.changes.append(f"{key}: {before} -> {value}" if before is not None
+                            else f"{key}: set to {value}")
+    if edit.changes:
+        edit.text = tomlkit.dumps(doc)
+    return edit
+
+
+def switch_to_https(text: str, *, ca_file: str, url: str | None = None,
+                    name: str = "telegraf.conf") -> Edit:
+    """The text with the one influxdb_v2 output on https:// (or on `url` alone) and
+    trusting `ca_file`."""
+    doc = _parse(text, name, "telegraf", "Telegraf")
     out = _the_output(doc, name)
     urls = out.get("urls")
     if isinstance(urls, str) or not isinstance(urls, Array | list) or not urls \
@@ -87,6 +110,14 @@ def switch_to_https(text: str, *, ca_file: str, name: str = "telegraf.conf") -> 
         raise _refuse("telegraf-bad-urls", f"{name}: urls = {str(urls)[:80]!r} is not a list of "
                       "URLs", 'write urls = ["http://HOST:8086"] first', name)
     edit = Edit(text)
+    if url is not None:
+        if not url.startswith("https://"):
+            raise _refuse("telegraf-bad-urls", f"{url[:80]!r} is not an https:// URL",
+                          "give Telegraf's new URL as https://HOST:8086", name)
+        if list(urls) != [url]:
+            edit.changes.append(f"urls: {', '.join(urls)} -> {url}")
+            out["urls"] = [url]
+        urls = []
     for i, url in enumerate(list(urls)):
         if url.startswith("http://"):
             new = "https://" + url.removeprefix("http://")
@@ -152,23 +183,32 @@ class FileEdit:
     backup: Path | None
 
 
-def edit_file(path: str | os.PathLike[str], *, ca_file: str) -> FileEdit:
-    """Switch the file's influxdb_v2 output to HTTPS in place; see the module docstring."""
+def edit_file(path: str | os.PathLike[str], *, ca_file: str | None = None,
+              url: str | None = None, keys: dict[str, str] | None = None) -> FileEdit:
+    """Switch the file's influxdb_v2 output to HTTPS in place (see the module docstring);
+    with `keys`, set those keys of a flat TOML file instead (influxd's config.toml)."""
     given = Path(path)
+    kind, what = ("config", "influxd configuration") if keys is not None \
+        else ("telegraf", "Telegraf config")
     target = Path(os.path.realpath(given))  # a symlinked config: edit what it points at
-    text = read_input(given, "Telegraf config", limit=CONFIG_LIMIT)
+    text = read_input(given, what, limit=CONFIG_LIMIT)
     st = os.stat(target)
     if not st.st_mode & 0o222:
-        raise _refuse("telegraf-read-only",
+        raise _refuse(f"{kind}-read-only",
                       f"{given} is read-only (mode {stat.S_IMODE(st.st_mode):04o}): someone "
                       "marked it not to be changed", f"if you mean to change it: chmod u+w "
                       f"{given}, then run this again", str(given))
     try:
         decoded = text.decode()
     except UnicodeDecodeError:
-        raise _refuse("telegraf-not-toml", f"{given} is not UTF-8 text",
-                      "name Telegraf's configuration file", str(given)) from None
-    edit = switch_to_https(decoded, ca_file=ca_file, name=str(given))
+        raise _refuse(f"{kind}-not-toml", f"{given} is not UTF-8 text",
+                      f"name the {what} file", str(given)) from None
+    if keys is not None:
+        edit = set_keys(decoded, keys, name=str(given))
+    elif ca_file is not None:
+        edit = switch_to_https(decoded, ca_file=ca_file, url=url, name=str(given))
+    else:
+        raise TypeError("edit_file needs ca_file or keys")
     if not edit.changes:
         return FileEdit(given, [], None)
     folder = target.parent
@@ -182,7 +222,7 @@ def edit_file(path: str | os.PathLike[str], *, ca_file: str) -> FileEdit:
         fcntl.flock(lock, fcntl.LOCK_EX)
         # Under the lock: a second run beside this one must see the file as it now is.
         if target.read_bytes() != text:
-            raise _refuse("telegraf-changed-meanwhile", f"{given} changed while it was being "
+            raise _refuse(f"{kind}-changed-meanwhile", f"{given} changed while it was being "
                           "edited (another editor or a second run?)", "run this again", str(given))
         backup = backup_name(target)
         backup_tmp = _write_like(backup, text, st)
@@ -209,3 +249,18 @@ def edit_file(path: str | os.PathLike[str], *, ca_file: str) -> FileEdit:
                 tmp.unlink()
         os.close(lock)
     return FileEdit(given, edit.changes, backup)
+
+
+def restore(done: FileEdit) -> None:
+    """Put the file `done` changed back as it was: its backup renamed over it (atomic)."""
+    if done.backup is None:
+        return
+    target = Path(os.path.realpath(done.path))
+    try:
+        os.rename(done.backup, target)
+    except OSError as exc:
+        raise CannotWrite(f"cannot put {done.path} back from {done.backup}: "
+                          f"{exc.strerror or exc}",
+                          fix=f"copy it back by hand: cp -p {done.backup} {done.path}",
+                          path=str(done.path)) from None
+    done.backup = None

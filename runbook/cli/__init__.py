@@ -10,6 +10,7 @@ from runbook.cli import (  # noqa: F401
     deploy_hook,
     doctor,
     grade,
+    install,
     probe,
     telegraf_config,
     wait,

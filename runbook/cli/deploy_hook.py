@@ -3,57 +3,22 @@
 from __future__ import annotations
 
 import os
-import shlex
 from pathlib import Path
+from typing import Any
 
 import click
 
 from runbook.cli.group import cli
-from runbook.cli.options import Seconds
-from runbook.cli.options import print_findings as _print_findings
-from runbook.cli.options import resolve_user as _user
+from runbook.cli.install import echo_result, plan_fields, target_options
 from runbook.errors import UsageError
 
 
-def _owner(user: str) -> tuple[int, int]:
-    """uid and gid that get the key: the user's own group for a name, the same
-    number for a bare uid."""
-    import pwd
-
-    uid, _ = _user(user)
-    if uid is None:
-        raise click.BadParameter("influxd's user is needed: it owns the key",
-                                 param_hint="--user")
-    try:
-        return uid, pwd.getpwuid(uid).pw_gid
-    except KeyError:
-        return uid, uid
-
-
 @cli.command("deploy-hook")
-@click.option("--host", required=True,
-              help="The name clients connect to: checked against the certificate and "
-                   "verified in the handshake.")
 @click.option("--lineage", type=click.Path(file_okay=False, path_type=Path),
               help="certbot's live/NAME folder. Default: $RENEWED_LINEAGE, which certbot "
                    "sets for a deploy hook.")
-@click.option("--dest", type=click.Path(file_okay=False, path_type=Path),
-              default="/etc/ssl/influxdb", show_default=True,
-              help="Folder influxd reads server.crt and server.key from.")
-@click.option("--user", default="influxdb", show_default=True,
-              help="User (name or uid) influxd runs as: owns the key, must read the pair.")
-@click.option("--url", default="https://localhost:8086", show_default=True,
-              help="Where influxd answers; its certificate is verified for --host.")
-@click.option("--ca", "ca_file", type=click.Path(dir_okay=False),
-              help="CA file clients trust. Default: the system trust store.")
-@click.option("--restart-command", default="systemctl restart influxdb", show_default=True)
-@click.option("--restart-timeout", type=Seconds(1, 3600), default=60.0,
-              show_default=True, help="Seconds for the restart command to return.")
-@click.option("--verify-timeout", type=Seconds(0.5, 3600), default=20.0,
-              show_default=True, help="Seconds for influxd to serve the new certificate.")
-def deploy_hook(host: str, lineage: Path | None, dest: Path, user: str, url: str,
-                ca_file: str | None, restart_command: str, restart_timeout: float,
-                verify_timeout: float) -> None:
+@target_options
+def deploy_hook(lineage: Path | None, **target: Any) -> None:
     """Give influxd the pair certbot just renewed: check it, install it with
     influxd's owner (key 0600), restart, verify the served serial, roll back
     on failure. Use as: certbot ... --deploy-hook "runbook deploy-hook --host NAME"."""
@@ -66,19 +31,6 @@ def deploy_hook(host: str, lineage: Path | None, dest: Path, user: str, url: str
                              fix="run it as certbot's --deploy-hook, or pass --lineage "
                                  "/etc/letsencrypt/live/NAME")
         lineage = Path(env)
-    try:
-        restart = shlex.split(restart_command)
-    except ValueError as exc:
-        raise click.BadParameter(str(exc), param_hint="--restart-command") from None
-    if not restart:
-        raise click.BadParameter("empty", param_hint="--restart-command")
-    plan = HookPlan(lineage=lineage, host=host, owner=_owner(user), dest=dest, url=url,
-                    restart=restart, ca_file=ca_file, restart_timeout=restart_timeout,
-                    verify_timeout=verify_timeout)
+    plan = HookPlan(lineage=lineage, **plan_fields(**target))
     validate(plan)  # before RENEWED_LINEAGE's files are even read
-    result = deploy(plan)
-    if result.findings:
-        _print_findings(result.findings, as_json=False)
-    was = f", replacing serial {result.previous_serial}" if result.previous_serial else ""
-    click.echo(f"influxd serves the new certificate: serial {result.serial}, expires "
-               f"{result.not_after}{was} ({url}, verified as {host})")
+    echo_result(deploy(plan), plan.url, plan.host, as_json=False)

@@ -1,7 +1,7 @@
 """Certificates from an ACME CA, renewed while Telegraf writes, with nothing
 lost: real certbot (Debian's), real Pebble, real influxd run by systemd on
 the package host, real Telegraf writing over verified HTTPS. The deploy hook
-is `runbook deploy-hook`; docs/acme.md runs the shell one.
+is `runbook deploy-hook`, as on docs/acme.md (one implementation: runbook/install.py).
 
 Counting is Telegraf's own: its outputs.file writes every point it produced;
 the bucket must hold exactly as many.
@@ -118,7 +118,7 @@ def test_forced_renewal_serves_the_new_serial_and_loses_no_telegraf_point(host):
     assert "rc=0" in log, log
     assert new != old and new == live_serial(host), log
     assert "influxd serves the new certificate" in log
-    # -L: server.key is a link through .live to the pair folder (runbook/checks/pairs.py)
+    # -L: server.key is a link through .live to the pair folder (runbook/pairs.py)
     key = sh(host, "stat -L -c '%U %a' /etc/ssl/influxdb/server.key").strip()
     assert key == "influxdb 600"
     at_renewal, made, kept = counts_after(host, "renewal", stop_telegraf)

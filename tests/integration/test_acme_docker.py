@@ -101,7 +101,7 @@ def test_forced_renewal_restarts_the_container_and_loses_no_telegraf_point(host)
     new, seconds, log = renew_and_time(host, RENEW)
     assert "rc=0" in log, log
     assert new != old and new == live_serial(host), log
-    # -L: server.key is a link through .live to the pair folder (runbook/checks/pairs.py)
+    # -L: server.key is a link through .live to the pair folder (runbook/pairs.py)
     assert sh(host, "stat -L -c '%u %a' /etc/ssl/influxdb/server.key").strip() == "1000 600"
     _, made, kept = counts_after(host, "renewal", stop_telegraf)
     print(f"Docker host renewal: {old} -> {new}, new serial served {seconds:.2f}s after "

@@ -196,7 +196,8 @@ def test_broken_host_is_rolled_back_and_the_hosts_after_it_untouched(fleet):
     assert f"DONE: {one}. NOT TOUCHED: {three}." in text
     assert summary
     page_text = PAGE.read_text().split("```text\n", 1)[1].split("```", 1)[0]
-    assert " ".join(page_text.split()) in text  # the page shows the real message
+    shown = ".*?".join(re.escape(part) for part in " ".join(page_text.split()).split("..."))
+    assert re.search(shown, text), "the page shows the real message (... for what varies)"
     # influx1 serves HTTPS; influx2 and influx3 are byte for byte as before, on HTTP.
     assert "tls-cert" in fleet.config(one)
     assert fleet.state(two) == before[two]
@@ -260,8 +261,8 @@ def test_a_failed_rotation_puts_back_the_previous_certificate(fleet):
     print(f"\nfailed rotation recap: {run.recap}")
     assert run.rc != 0
     assert f"ROLLOUT STOPPED at {one} (host 1 of 3)" in text
-    assert f"ROLLED BACK: {one} has its previous files again and influxd answers its " \
-           "previous HTTPS /ping" in text
+    assert f"ROLLED BACK: {one} has its previous files again and influxd serves its " \
+           "previous certificate again" in text
     assert f"DONE: none. NOT TOUCHED: {two}, {three}." in text
     assert {name: fleet.served_certificate(name) for name in fleet.names} == served
     assert fleet.sh(one, "systemctl is-active telegraf").strip() == "active"

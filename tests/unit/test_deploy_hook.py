@@ -348,7 +348,7 @@ def test_a_second_hook_on_the_same_folder_waits_for_the_lock_then_says_who_holds
         held.flush()
         plan = site.plan(site.lineage(site.issue()))
         plan.lock_timeout = 0.5
-        with pytest.raises(HookBusy, match=r"another deploy hook \(pid 4242\) holds"):
+        with pytest.raises(HookBusy, match=r"another install or deploy hook \(pid 4242\) holds"):
             deploy(plan)
     assert site.pair_bytes() == before
     assert not (site.dest / ".pairs").exists()

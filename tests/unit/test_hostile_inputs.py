@@ -317,6 +317,44 @@ CASES = [
       f"--user {os.getuid()} --host localhost", 2),
     C("deploy-hook", "no-lineage-env", "deploy-hook --host localhost --dest {R}/dest", 2,
       "RENEWED_LINEAGE", env=(("RENEWED_LINEAGE", ""),)),
+    # --- install (issue 26): refused before anything changes -----------------------------
+    *[C("install", name, shlex.split(f"install --dest {{R}}/dest --user {os.getuid()} "
+                                      f"--host localhost --restart-command false {extra}"),
+        rc, expect)
+      for name, extra, rc, expect in [
+          ("cert-missing", "--cert {R}/nope.crt --key {R}/server.key", 2, "does not exist"),
+          ("key-missing", "--cert {R}/server.crt --key {R}/nope.key", 2, "does not exist"),
+          ("cert-fifo", "--cert {R}/fifo --key {R}/server.key", 2, ""),
+          ("key-fifo", "--cert {R}/server.crt --key {R}/fifo", 2, ""),
+          ("key-other", "--cert {R}/server.crt --key {R}/other.key --ca {R}/server.crt", 1,
+           "key-mismatch"),
+          ("cert-holds-key", "--cert {R}/with-key.crt --key {R}/server.key", 1,
+           "cert-holds-private-key"),
+          ("dest-a-file", "--cert {R}/server.crt --key {R}/server.key --dest {R}/server.crt",
+           2, "not a folder"),
+          ("url-http", "--cert {R}/server.crt --key {R}/server.key --url http://localhost",
+           2, "https://"),
+          ("restart-empty", "--cert {R}/server.crt --key {R}/server.key "
+                            "--restart-command ''", 2, "empty"),
+          ("restart-unbalanced", "--cert {R}/server.crt --key {R}/server.key "
+                                 "--restart-command '\"systemctl'", 2, "quotation"),
+          ("telegraf-no-ca", "--cert {R}/server.crt --key {R}/server.key "
+                             "--telegraf-config {R}/http.toml", 2, "--telegraf-ca"),
+          ("telegraf-ca-alone", "--cert {R}/server.crt --key {R}/server.key "
+                                "--telegraf-ca {R}/server.crt", 2, "--telegraf-config"),
+          ("telegraf-not-toml", "--cert {R}/server.crt --key {R}/server.key --ca "
+                                "{R}/server.crt --telegraf-config {R}/not-toml.toml "
+                                "--telegraf-ca {R}/server.crt", 2, "telegraf-not-toml"),
+          ("telegraf-http-url", "--cert {R}/server.crt --key {R}/server.key --ca "
+                                "{R}/server.crt --telegraf-config {R}/http.toml --telegraf-ca "
+                                "{R}/server.crt --telegraf-url http://h:8086", 2, "https://"),
+          ("influxd-config-missing", "--cert {R}/server.crt --key {R}/server.key "
+                                     "--influxd-config {R}/nope.toml", 2, "does not exist"),
+          ("min-tls-alone", "--cert {R}/server.crt --key {R}/server.key "
+                            "--tls-min-version 1.3", 2, "--influxd-config"),
+          ("min-tls-1.1", "--cert {R}/server.crt --key {R}/server.key "
+                          "--tls-min-version 1.1", 2, "1.1"),
+      ]],
     # --- telegraf-config -------------------------------------------------------------
     *[C("telegraf-config", f"lint-{shape}", f"telegraf-config --lint {{R}}/{shape}.toml", 1,
         "telegraf-bad-shape")
@@ -622,6 +660,6 @@ def test_zz_the_corpus_covers_every_subcommand() -> None:
     }, indent=2) + "\n")
     expected = {"certs self-signed", "certs ca", "certs issue", "check", "probe",
                 "telegraf-config", "doctor", "demo", "down", "bench", "wait", "grade",
-                "deploy-hook"}
+                "deploy-hook", "install"}
     assert expected <= set(counts), counts
     assert len(LEDGER) >= 100

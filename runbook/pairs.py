@@ -8,7 +8,7 @@ more link, and that one is what a swap replaces:
     .live      -> .pairs/SERIAL-HASH    (the pair influxd reads at its next start)
     previous   -> .pairs/SERIAL-HASH    (the pair to roll back to)
     .pairs/SERIAL-HASH/server.crt, server.key   written in .pairs/.new-*, then renamed
-    .deploy-hook.lock                   flock: one hook at a time on DEST
+    .deploy-hook.lock                   flock: one install at a time on DEST
 
 Relative links keep working inside a container that mounts DEST. A pair
 folder gets its name only once complete and never changes after: at every
@@ -40,8 +40,11 @@ STAGING_PREFIX = ".new-"
 LOCK_POLL = 0.05
 
 
-class HookBusy(RunbookError):
-    """Another deploy hook holds the lock on this certificate folder."""
+class InstallBusy(RunbookError):
+    """Another install (runbook install or deploy-hook) holds the lock on this folder."""
+
+
+HookBusy = InstallBusy  # its name before `runbook install` shared the lock
 
 
 @dataclass(frozen=True)
@@ -105,6 +108,13 @@ def _exchange(a: Path, b: Path) -> bool:
     raise OSError(code, os.strerror(code), str(a))
 
 
+def _holds(folder: Path, cert: bytes, key: bytes) -> bool:
+    try:
+        return (folder / CERT_NAME).read_bytes() == cert and (folder / KEY_NAME).read_bytes() == key
+    except OSError:
+        return False
+
+
 class PairStore:
     def __init__(self, dest: Path) -> None:
         self.dest = dest
@@ -114,7 +124,7 @@ class PairStore:
 
     @contextlib.contextmanager
     def locked(self, timeout: float) -> Iterator[None]:
-        """Hold the folder's flock; wait up to `timeout` s for a hook that holds it."""
+        """Hold the folder's flock; wait up to `timeout` s for an install that holds it."""
         path = self.dest / LOCK
         fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
         try:
@@ -134,12 +144,13 @@ class PairStore:
             os.close(fd)  # closing releases the flock
 
     @staticmethod
-    def _busy(path: Path, fd: int, timeout: float) -> HookBusy:
+    def _busy(path: Path, fd: int, timeout: float) -> InstallBusy:
         holder = os.pread(fd, 32, 0).decode(errors="replace").strip() or "?"
-        return HookBusy(f"another deploy hook (pid {holder}) holds {path}; waited {timeout:g}s",
-                        fix="let it finish (certbot runs hooks one at a time; is a second "
-                            "certbot or a manual run going on?), then run this hook again",
-                        path=str(path))
+        return InstallBusy(f"another install or deploy hook (pid {holder}) holds {path}; "
+                           f"waited {timeout:g}s",
+                           fix="let it finish (certbot runs hooks one at a time; is a second "
+                               "certbot or a manual run going on?), then run this again",
+                           path=str(path))
 
     # --- what is where -------------------------------------------------------------
 
@@ -190,14 +201,20 @@ class PairStore:
 
     def commit(self, staging: Path) -> Pair:
         """Give a complete staged pair its final name (the same bytes keep the same folder)."""
-        name = pair_name((staging / CERT_NAME).read_bytes(), (staging / KEY_NAME).read_bytes())
-        final = self.pairs / name
+        cert, key = (staging / CERT_NAME).read_bytes(), (staging / KEY_NAME).read_bytes()
+        final = self.pairs / pair_name(cert, key)
         try:
             os.rename(staging, final)
         except OSError as exc:
             if exc.errno not in (errno.EEXIST, errno.ENOTEMPTY):
                 raise
-            shutil.rmtree(staging, ignore_errors=True)  # already there, byte for byte
+            if _holds(final, cert, key):
+                shutil.rmtree(staging, ignore_errors=True)  # already there, byte for byte
+            else:  # changed in place (a `cp` through server.crt's link): the staged one wins
+                if not _exchange(staging, final):
+                    os.rename(final, self.pairs / f"{STAGING_PREFIX}stale-{final.name}")
+                    os.rename(staging, final)
+                self.clean_staging()
         return Pair(final)
 
     def _copy_pair(self, cert: Path, key: Path) -> Pair:
