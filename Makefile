@@ -12,7 +12,7 @@ FLEET := $(VENV)/.installed-fleet
 # Test workers. The suite waits on containers (systemd boots, certbot's
 # fixed sleeps, Telegraf's intervals) as much as it computes: on 2 cores,
 # pytest of the whole suite took 7 min 25 s to 8 min 9 s with 2 workers,
-# 7 min 4 s with 3 and 6 min 32 s to 7 min 53 s with 4 (README).
+# 7 min 4 s with 3 and 6 min 32 s to 7 min 53 s with 4 (docs/benchmarks.md).
 PYTEST_N ?= 4
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 

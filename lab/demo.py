@@ -365,7 +365,7 @@ def _run(state: Path, client: Any, names: Names, created: _Created, *, force: bo
         client.images.get(image_ref())
     except docker_errors() as exc:
         raise DockerUnavailable(f"image {image_ref()} is missing",
-                                fix="build it: make images") from exc
+                                fix="build it: make demo-image") from exc
     existing = _existing_demo(client, names, state / "tls", force)
     _make_folder(state, STATE_MODE)
     progress(f"demo: image {image_ref()}")
