@@ -184,9 +184,12 @@ class FileEdit:
 
 
 def edit_file(path: str | os.PathLike[str], *, ca_file: str | None = None,
-              url: str | None = None, keys: dict[str, str] | None = None) -> FileEdit:
+              url: str | None = None, keys: dict[str, str] | None = None,
+              dry_run: bool = False) -> FileEdit:
     """Switch the file's influxdb_v2 output to HTTPS in place (see the module docstring);
-    with `keys`, set those keys of a flat TOML file instead (influxd's config.toml)."""
+    with `keys`, set those keys of a flat TOML file instead (influxd's config.toml).
+    `dry_run`: read, check and plan the same way, and write nothing (a preflight
+    that refuses exactly what the edit would refuse)."""
     given = Path(path)
     kind, what = ("config", "influxd configuration") if keys is not None \
         else ("telegraf", "Telegraf config")
@@ -209,8 +212,8 @@ def edit_file(path: str | os.PathLike[str], *, ca_file: str | None = None,
         edit = switch_to_https(decoded, ca_file=ca_file, url=url, name=str(given))
     else:
         raise TypeError("edit_file needs ca_file or keys")
-    if not edit.changes:
-        return FileEdit(given, [], None)
+    if dry_run or not edit.changes:
+        return FileEdit(given, edit.changes, None)
     folder = target.parent
     try:
         lock = os.open(folder, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)

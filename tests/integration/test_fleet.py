@@ -171,6 +171,27 @@ def test_wrong_inventory_variables_fail_early_and_change_nothing(fleet):
     assert all(r["failed"] == 1 for r in run.recap.values()), run.recap
 
 
+def test_a_telegraf_config_the_edit_would_refuse_fails_early_and_changes_nothing(fleet):
+    """Preflight reads Telegraf's file as `runbook install` will edit it
+    (telegraf-config --check): two [[outputs.influxdb_v2]] stop the rollout
+    before any host changes, named by the edit's own finding."""
+    three = fleet.names[2]
+    two = "/etc/telegraf/two-outputs.conf"
+    fleet.sh(three, f"printf '%s\\n' '[[outputs.influxdb_v2]]' 'urls = [\"http://a:8086\"]' "
+                    f"'[[outputs.influxdb_v2]]' 'urls = [\"http://b:8086\"]' > {two}")
+    before = states(fleet)
+    fleet.write_inventory(host_vars={three: {"influxdb_tls_telegraf_config": two}})
+    try:
+        run = fleet.playbook("tls.yml")
+    finally:
+        fleet.write_inventory()
+        fleet.sh(three, f"rm -f {two}")
+    assert_failed_early(run, f"{three}: Telegraf configuration: ERROR: "
+                        f"[telegraf-several-influxdb-v2] {two} has 2 [[outputs.influxdb_v2]] "
+                        "sections", before, fleet)
+    assert "Nothing was changed on any host." in run.output
+
+
 def test_broken_host_is_rolled_back_and_the_hosts_after_it_untouched(fleet):
     """influx2's key goes to a user influxd does not run as: influxd cannot
     read it and exits at start. influx1 is done, influx2 is put back on HTTP,

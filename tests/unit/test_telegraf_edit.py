@@ -217,3 +217,37 @@ def test_edit_needs_a_ca_and_nothing_contradictory(tmp_path, args):
     proc = _run("--edit", str(conf), *ca, *args)
     assert proc.returncode == 2 and "--edit needs --ca" in proc.stderr, proc
     assert conf.read_text() == READER
+
+
+def test_check_says_what_the_edit_would_change_and_writes_nothing(tmp_path):
+    conf = tmp_path / "telegraf.conf"
+    conf.write_text(READER)
+    proc = _run("--edit", str(conf), "--ca", CA, "--check")
+    assert proc.returncode == 0, proc
+    assert proc.stdout.splitlines() == [
+        f"--edit would change {conf} (--check: nothing was written):",
+        "  urls: http://localhost:8086 -> https://localhost:8086",
+        "  urls: http://127.0.0.1:8086 -> https://127.0.0.1:8086",
+        f"  tls_ca: set to {CA}"]
+    assert conf.read_text() == READER
+    assert [p.name for p in tmp_path.iterdir()] == ["telegraf.conf"]  # no backup, no temp
+
+
+@pytest.mark.parametrize("name,text,finding", [b for b in BAD if b[2]],
+                         ids=[b[0] for b in BAD if b[2]])
+def test_check_refuses_exactly_what_the_edit_refuses(tmp_path, name, text, finding):
+    """The Ansible role's preflight runs --check on every host before any
+    changes: a file it passes must be one the rollout's edit can switch."""
+    conf = tmp_path / "telegraf.conf"
+    data = b"\xff\xfe[[outputs.influxdb_v2]]\n" if text is None else text.encode()
+    conf.write_bytes(data)
+    checked = _run("--edit", str(conf), "--ca", CA, "--check")
+    edited = _run("--edit", str(conf), "--ca", CA)
+    assert checked.returncode == edited.returncode == 2, (checked, edited)
+    assert f"[{finding}]" in checked.stderr and f"[{finding}]" in edited.stderr
+    assert conf.read_bytes() == data
+
+
+def test_check_goes_with_edit_only():
+    proc = _run("--check")
+    assert proc.returncode == 2 and "--check goes with --edit" in proc.stderr, proc
