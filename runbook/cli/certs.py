@@ -69,6 +69,28 @@ class Written:
                 "not_after": self.not_after, "next": self.next_command}
 
 
+@dataclass(frozen=True)
+class CAWritten:
+    """A local CA this command wrote, or found and kept."""
+
+    cert_path: Path
+    key_path: Path
+    kept: bool = False  # an existing, usable CA was left as it was
+
+    def text(self) -> str:
+        if self.kept:
+            return f"CA already exists: {self.cert_path} (kept; --force to replace)"
+        return "\n".join([
+            "Created a local CA:", f"  certificate  {self.cert_path}  (give this to clients)",
+            f"  private key  {self.key_path}  (0600; keep it off servers)",
+            f"Next: runbook certs issue --ca-cert {self.cert_path} --ca-key {self.key_path} "
+            "--san localhost"])
+
+    def as_dict(self) -> dict[str, object]:
+        return {"what": "a local CA", "certificate": str(self.cert_path),
+                "private_key": str(self.key_path), "kept": self.kept}
+
+
 def _sans_or_default(sans: tuple[str, ...]) -> list[str]:
     from runbook.tls.names import LOCAL_SANS
 
@@ -113,13 +135,11 @@ def certs_ca(out_dir: Path, name: str, common_name: str, days: int, key_type: st
                                       f"{exc.message}",
                                       fix="choose another --name, or pass --force to replace "
                                           "it", path=str(cert_path)) from exc
-        click.echo(f"CA already exists: {cert_path} (kept; --force to replace)")
+        show(CAWritten(cert_path, key_path, kept=True))
         return
     ca = CA.create(common_name, key_type=key_type, days=days)
     c, k = ca.write(cert_path, key_path, overwrite=force)
-    click.echo(f"Created a local CA:\n  certificate  {c}  (give this to clients)\n"
-               f"  private key  {k}  (0600; keep it off servers)")
-    click.echo(f"Next: runbook certs issue --ca-cert {c} --ca-key {k} --san localhost")
+    show(CAWritten(c, k))
 
 
 @certs.command("issue")

@@ -46,3 +46,18 @@ def test_ready_renders_the_line_wait_prints():
     ready = Ready("https://localhost:8086/health", 200, 0.123)
     assert render(ready) == "ready: https://localhost:8086/health answered 200 after 0.12 s"
     assert json.loads(render(ready, as_json=True))["status"] == 200
+
+
+def test_a_written_ca_says_where_its_files_are_and_what_to_run_next():
+    from pathlib import Path
+
+    from runbook.cli.certs import CAWritten
+
+    made = CAWritten(Path("ca.crt"), Path("ca.key"))
+    assert render(made).splitlines() == [
+        "Created a local CA:", "  certificate  ca.crt  (give this to clients)",
+        "  private key  ca.key  (0600; keep it off servers)",
+        "Next: runbook certs issue --ca-cert ca.crt --ca-key ca.key --san localhost"]
+    assert json.loads(render(made, as_json=True))["kept"] is False
+    kept = CAWritten(Path("ca.crt"), Path("ca.key"), kept=True)
+    assert render(kept) == "CA already exists: ca.crt (kept; --force to replace)"
