@@ -33,6 +33,16 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
+# Stop the server the last restart started, and wait until it is gone. An
+# earlier restart script started it, so it is an orphan: after it exits it
+# stays a zombie until init reaps it (about 1.5 s on these machines), and
+# `kill -0` still finds it; a wait for that spun a core for every restart.
+# A zombie holds no port, so the wait ends at state Z or when /proc has no entry.
+STOP_SERVER = """p=$(cat {pidfile} 2>/dev/null) && kill "$p" 2>/dev/null
+while [ -n "$p" ] && s=$(cut -d' ' -f3 /proc/"$p"/stat 2>/dev/null) && [ "$s" != Z ]; do :; done
+"""
+
+
 class Site:
     """A CA clients trust, a served pair in `dest`, and a server reading it at start."""
 
@@ -48,10 +58,9 @@ class Site:
         self.restart_script = tmp / "restart.sh"
         # The restart command: stop the server, start it again on the files in
         # dest (it reads them once, at start, as influxd does), return at once.
+        stop = STOP_SERVER.format(pidfile=self.pidfile)
         self.restart_script.write_text(f"""#!/bin/sh
-[ -f {self.pidfile} ] && kill "$(cat {self.pidfile})" 2>/dev/null
-while [ -f {self.pidfile} ] && kill -0 "$(cat {self.pidfile})" 2>/dev/null; do :; done
-openssl s_server -quiet -www -accept 127.0.0.1:{self.port} \\
+{stop}openssl s_server -quiet -www -accept 127.0.0.1:{self.port} \\
   -cert {self.dest}/server.crt -key {self.dest}/server.key </dev/null >/dev/null 2>&1 &
 echo $! > {self.pidfile}
 """)

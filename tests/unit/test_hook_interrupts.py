@@ -27,7 +27,7 @@ from runbook.errors import EXIT_INTERRUPTED, EXIT_TERMINATED
 from runbook.poll import poll_until
 from runbook.tls.pem import serial_hex
 from tests.signals import sigint_as_in_a_terminal
-from tests.unit.test_deploy_hook import NAME, ROOT, Site, serial_of
+from tests.unit.test_deploy_hook import NAME, ROOT, STOP_SERVER, Site, serial_of
 
 # The hook itself, stopped at deploy_hook.CHECKPOINT(step): the checkpoint says
 # where it is and blocks on the FIFO until the signal arrives.
@@ -58,9 +58,7 @@ block() {{
   fi
 }}
 block before-stop
-[ -f {pidfile} ] && kill "$(cat {pidfile})" 2>/dev/null
-while [ -f {pidfile} ] && kill -0 "$(cat {pidfile})" 2>/dev/null; do :; done
-block stopped
+{stop}block stopped
 openssl s_server -quiet -www -accept 127.0.0.1:{port} \\
   -cert {dest}/server.crt -key {dest}/server.key </dev/null >/dev/null 2>&1 &
 echo $! > {pidfile}
@@ -103,7 +101,8 @@ class Harness:
         os.mkfifo(self.state / "fifo")
         self.control = site.tmp / "control.sh"
         self.control.write_text(CONTROL.format(pidfile=site.pidfile, port=site.port,
-                                               dest=site.dest))
+                                               dest=site.dest,
+                                               stop=STOP_SERVER.format(pidfile=site.pidfile)))
         self.control.chmod(0o755)
         self.old_cert, self.old_key = site.pair_bytes()
 

@@ -22,15 +22,13 @@ import pytest
 from runbook.errors import EXIT_INTERRUPTED
 from runbook.poll import poll_until
 from tests.signals import sigint_as_in_a_terminal
-from tests.unit.test_deploy_hook import NAME, ROOT, Site, serial_of
+from tests.unit.test_deploy_hook import NAME, ROOT, STOP_SERVER, Site, serial_of
 
 # A server that, like influxd, reads config.toml at start: HTTPS on tls-cert and
 # tls-key when it names them, else plain HTTP. FAIL_TLS=1: exits 1 instead of
 # starting on TLS (influxd that cannot read its key).
 RESTART = """#!/bin/sh
-[ -f {pidfile} ] && kill "$(cat {pidfile})" 2>/dev/null
-while [ -f {pidfile} ] && kill -0 "$(cat {pidfile})" 2>/dev/null; do :; done
-echo $(( $(cat {count} 2>/dev/null || echo 0) + 1 )) > {count}
+{stop}echo $(( $(cat {count} 2>/dev/null || echo 0) + 1 )) > {count}
 if grep -q '^tls-cert' {config}; then
   if [ "$FAIL_TLS" = 1 ]; then echo "Error: open server.key: permission denied" >&2; exit 1; fi
   openssl s_server -quiet -www -accept 127.0.0.1:{port} \\
@@ -78,7 +76,8 @@ class Host(Site):
         super().__init__(tmp)
         self.restart_script.write_text(RESTART.format(
             pidfile=self.pidfile, count=self.count, config=self.config, port=self.port,
-            dest=self.dest, python=sys.executable))
+            dest=self.dest, python=sys.executable,
+            stop=STOP_SERVER.format(pidfile=self.pidfile)))
         if https:
             self.restart()
 
