@@ -77,3 +77,26 @@ def test_odd_words_to_complete_give_candidates_or_nothing_never_a_traceback():
                        COMP_CWORD=cword)
         assert "Traceback" not in done.stderr, (words[:30], cword, done.stderr)
         assert done.returncode in (0, 2), (words[:30], cword, done.stderr)
+
+
+def test_every_command_module_is_known_to_the_group_and_loads_only_when_asked():
+    """The group imports a command's module on first use: each module of
+    runbook.cli that defines commands is in COMMAND_MODULES under the name it
+    defines, and `runbook check` imports no other command's module."""
+    import pkgutil
+    import subprocess
+    import sys
+
+    import runbook.cli
+    from runbook.cli.group import COMMAND_MODULES
+
+    plumbing = {"boundary", "group", "options"}
+    modules = {f"runbook.cli.{m.name}" for m in pkgutil.iter_modules(runbook.cli.__path__)}
+    assert set(COMMAND_MODULES.values()) == modules - {f"runbook.cli.{p}" for p in plumbing}
+    code = ("import sys\nfrom runbook.cli import main\ntry:\n    main(['check', '--help'])\n"
+            "except SystemExit:\n    pass\nprint(sorted(m for m in sys.modules "
+            "if m.startswith('runbook.cli.')))")
+    loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            timeout=60, check=True).stdout.splitlines()[-1]
+    assert loaded == str(sorted(["runbook.cli.boundary", "runbook.cli.check",
+                                 "runbook.cli.group", "runbook.cli.options"]))
