@@ -123,13 +123,14 @@ def test_a_read_only_file_is_refused_even_for_root(tmp_path):
     assert conf.read_text() == READER and len(list(tmp_path.iterdir())) == 1
 
 
+@pytest.mark.parametrize("check", [[], ["--check"]], ids=["edit", "check"])
 @pytest.mark.parametrize("kind", ["fifo", "directory", "missing", "dev-zero"])
-def test_special_paths_get_a_named_error_and_no_hang(tmp_path, kind):
+def test_special_paths_get_a_named_error_and_no_hang(tmp_path, kind, check):
     path = {"fifo": tmp_path / "fifo", "directory": tmp_path,
             "missing": tmp_path / "nope.conf", "dev-zero": Path("/dev/zero")}[kind]
     if kind == "fifo":
         os.mkfifo(path)
-    proc = _run("--edit", str(path), "--ca", CA, timeout=15)
+    proc = _run("--edit", str(path), "--ca", CA, *check, timeout=15)
     assert proc.returncode == 2 and "Traceback" not in proc.stderr, proc
     assert "error" in proc.stderr.lower()
 
