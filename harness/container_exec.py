@@ -9,15 +9,25 @@ reported a host that changed when nothing had. So the command writes its
 output and status to files in the container and then prints them, with an
 end line carrying the status. When the stream has that end line, it is
 whole; when it has not, the files are read back through the archive API
-(what `docker cp` uses), which is not that stream."""
+(what `docker cp` uses), which is not that stream.
+
+Where this process is root on the engine's own kernel, a command enters the
+container's namespaces and cgroups with nsenter instead of `docker exec`:
+the same root, PATH, environment, host name and working directory, at about
+2 ms of CPU where an exec costs about 54 ms (runc, the shim and the engine,
+measured on this 2-core machine). The docs harness runs about 3,000 blocks a
+suite. RUNBOOK_EXEC=docker forces `docker exec`."""
 
 from __future__ import annotations
 
 import io
+import os
+import shutil
+import subprocess
 import tarfile
 import uuid
 from dataclasses import dataclass
-from pathlib import PurePosixPath
+from pathlib import Path, PurePosixPath
 
 import docker.errors
 
@@ -63,7 +73,19 @@ def run_in(container, cmd: list[str], *, merge_stderr: bool = False,
     script = WRAPPER.format(stderr='2>&1' if merge_stderr else '2>"$d/err"',
                             cat_err='' if merge_stderr else 'cat "$d/err" >&2; ', end=END,
                             err_bytes='0' if merge_stderr else '$(wc -c <"$d/err")')
-    exec_id = api.exec_create(container.id, ["sh", "-c", script, "sh", here, *cmd],
+    argv = ["sh", "-c", script, "sh", here, *cmd]
+    entry = None if user else nsenter_entry(container, workdir, environment)
+    if entry is not None:
+        proc = subprocess.run([*entry.argv, *argv], env=entry.env, stdin=subprocess.DEVNULL,
+                              capture_output=True, check=False)
+        whole = whole_streams(proc.stdout, proc.stderr)
+        if whole is not None:
+            return whole
+        # The wrapper itself died (a signal): nsenter ends with that signal.
+        code = 128 - proc.returncode if proc.returncode < 0 else proc.returncode
+        return read_back(container, here, Ran(code, proc.stdout.decode(errors="replace"),
+                                              proc.stderr.decode(errors="replace")))
+    exec_id = api.exec_create(container.id, argv,
                               workdir=workdir, environment=environment, user=user)["Id"]
     out, err = api.exec_start(exec_id, demux=True)
     whole = whole_streams(out or b"", err or b"")
@@ -77,6 +99,69 @@ def run_in(container, cmd: list[str], *, merge_stderr: bool = False,
                        what=f"the end of {cmd[:3]!r} in {container.name}", timeout=30,
                        interval=0.02)
     return read_back(container, here, Ran(state["ExitCode"], out_text, err_text))
+
+
+NSENTER = shutil.which("nsenter")
+DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+# nsenter's flag for each namespace in /proc/PID/ns; entered where it differs from ours.
+NAMESPACES = {"mnt": "-m", "uts": "-u", "ipc": "-i", "net": "-n", "pid": "-p", "cgroup": "-C"}
+# Joins the container's cgroups (what `docker exec` does too), then runs nsenter.
+JOIN_CGROUPS = ('n=$1; shift; while [ "$n" -gt 0 ]; do echo $$ 2>/dev/null >"$1" || :; '
+                'shift; n=$((n-1)); done; exec "$@"')
+
+
+@dataclass
+class Entry:
+    argv: list[str]  # the host-side command; the container's command follows it
+    env: dict[str, str]  # the environment `docker exec` would give
+
+
+def nsenter_entry(container, workdir: str | None = None,
+                  environment: dict[str, str] | None = None) -> Entry | None:
+    """How to run a command in `container` as `docker exec` would, with
+    nsenter; None where that is not possible here (not root, no nsenter,
+    the container not running, RUNBOOK_EXEC=docker): then `docker exec`."""
+    if os.environ.get("RUNBOOK_EXEC") == "docker" or NSENTER is None or os.geteuid() != 0:
+        return None
+    info = container.client.api.inspect_container(container.id)
+    pid = info["State"].get("Pid") or 0
+    if not info["State"].get("Running") or pid <= 0:
+        return None
+    config = info["Config"]
+    env = {"PATH": DEFAULT_PATH}
+    env.update(item.split("=", 1) for item in config.get("Env") or [] if "=" in item)
+    env.setdefault("HOSTNAME", config.get("Hostname") or "")
+    env.setdefault("HOME", "/root")  # root's, as `docker exec` sets it
+    env.update(environment or {})
+    flags = []
+    try:
+        for name, flag in NAMESPACES.items():
+            theirs = os.stat(f"/proc/{pid}/ns/{name}").st_ino
+            if theirs != os.stat(f"/proc/self/ns/{name}").st_ino:
+                flags.append(flag)
+        procs = container_cgroups(pid, info["Id"])
+    except FileNotFoundError:  # the container ended after the inspect
+        return None
+    # nsenter opens --wd before it enters the mount namespace: the path is
+    # the container's directory as seen from here.
+    wd = f"/proc/{pid}/root{workdir or config.get('WorkingDir') or '/'}"
+    return Entry(["/bin/sh", "-c", JOIN_CGROUPS, "sh", str(len(procs)), *procs,
+                  NSENTER, "-t", str(pid), *flags, f"--wd={wd}", "--"], env)
+
+
+def container_cgroups(pid: int, container_id: str) -> list[str]:
+    """The cgroup.procs files of the container's own cgroups (not a child
+    such as systemd's init.scope), one per hierarchy that has one."""
+    found = []
+    for line in Path(f"/proc/{pid}/cgroup").read_text().splitlines():
+        _, controllers, path = line.split(":", 2)
+        if container_id not in path:
+            continue
+        own = path[:path.index(container_id) + len(container_id)]
+        mounts = ([f"/sys/fs/cgroup/unified{own}", f"/sys/fs/cgroup{own}"] if not controllers
+                  else [f"/sys/fs/cgroup/{controllers.removeprefix('name=')}{own}"])
+        found += [f"{m}/cgroup.procs" for m in mounts if Path(m, "cgroup.procs").exists()][:1]
+    return found
 
 
 def whole_streams(out: bytes, err: bytes) -> Ran | None:

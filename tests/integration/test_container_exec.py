@@ -1,5 +1,6 @@
 """harness/container_exec.py: a command's status, stdout and stderr from a real
-container, read back from files rather than from docker exec's stream."""
+container, read back from files rather than from docker exec's stream; each
+test runs through both ways in (nsenter, and `docker exec`)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from harness.container_exec import Ran, read_back, run_in, shell
+from harness.container_exec import Ran, nsenter_entry, read_back, run_in, shell
 from lab.server import OWNER_LABEL, docker_client
 
 pytestmark = pytest.mark.server
@@ -20,6 +21,35 @@ def box(runbook_image):
                                                labels={OWNER_LABEL: "pytest"})
     yield container
     container.remove(force=True, v=True)
+
+
+@pytest.fixture(autouse=True, params=["nsenter", "docker"])
+def way_in(request, monkeypatch, box):
+    """Every test below, through nsenter and through `docker exec`."""
+    monkeypatch.setenv("RUNBOOK_EXEC", request.param)
+    if request.param == "nsenter" and nsenter_entry(box) is None:
+        pytest.fail("nsenter cannot enter the container: make test runs as root "
+                    "with util-linux's nsenter")
+    return request.param
+
+
+# What a command can see of where it runs.
+WHERE = ('id -u; pwd; hostname; printenv | grep -v "^_=" | sort; '
+         'cat /proc/self/cgroup; tr "\\0" " " </proc/1/cmdline; echo; '
+         'readlink /proc/self/ns/pid /proc/self/ns/mnt /proc/self/ns/net')
+
+
+def test_nsenter_puts_a_command_where_docker_exec_does(box, monkeypatch, way_in):
+    # Same user, directory, host name, environment, cgroups, PID 1 and
+    # namespaces: the only difference is what it costs.
+    seen = {}
+    for way in ("nsenter", "docker"):
+        monkeypatch.setenv("RUNBOOK_EXEC", way)
+        ran = run_in(box, ["sh", "-c", WHERE], workdir="/tmp", environment={"GREETING": "hi"})
+        assert ran.exit_code == 0, ran.stderr
+        seen[way] = ran.stdout
+    assert seen["nsenter"] == seen["docker"]
+    assert "GREETING=hi\n" in seen["nsenter"] and "/docker/" in seen["nsenter"]
 
 
 def test_status_stdout_and_stderr_come_back_apart(box):

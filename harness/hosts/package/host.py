@@ -15,6 +15,7 @@ from pathlib import Path
 
 import docker.errors
 
+from harness.container_exec import run_in
 from harness.hosts import DEFAULT_RELEASE, HostNotReady, last_line, release_env, run_script
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -78,10 +79,10 @@ def _exec(container, *cmd: str) -> tuple[int, str]:
     """Run a command in the host; a host that stopped meanwhile answers
     nothing (the next poll sees it exited and says why)."""
     try:
-        code, out = container.exec_run(list(cmd))
+        ran = run_in(container, list(cmd), merge_stderr=True)
     except docker.errors.APIError:
         return -1, ""
-    return code, out.decode(errors="replace").strip()
+    return ran.exit_code, ran.stdout.strip()
 
 
 def _boot_reason(container) -> str:
