@@ -4,6 +4,7 @@ test runs through both ways in (nsenter, and `docker exec`)."""
 
 from __future__ import annotations
 
+import re
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
@@ -110,3 +111,14 @@ def test_a_folder_that_cannot_be_made_gives_its_error_not_a_traceback(box):
 def test_shell_merges_the_streams_and_strict_stops_at_a_failing_pipe(box):
     assert shell(box, "echo a; echo b >&2; false | true; echo c") == (0, "a\nb\nc\n")
     assert shell(box, "echo a; false | true; echo c", strict=True) == (1, "a\n")
+
+
+def test_exec_bench_prints_each_ways_cost(capsys, way_in):
+    # harness/exec_bench.py, the figure behind nsenter: both ways, named.
+    from harness import exec_bench
+
+    assert exec_bench.main(["3"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert [ln.split()[0] for ln in lines] == ["nsenter", "docker"]
+    assert all(re.search(r"3 commands: +[\d.]+ ms wall, +[\d.]+ ms machine CPU", ln)
+               for ln in lines), lines
