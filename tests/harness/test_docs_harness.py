@@ -7,6 +7,7 @@ way `make test-docs` runs docs/.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import signal
@@ -14,10 +15,12 @@ import subprocess
 import sys
 from pathlib import Path
 
+import docker.errors
 import pytest
 
 from harness.hosts.binary.host import build_image as binary_host_image
 from harness.plugin import LABEL, ROOT, SESSION_ENV, SESSION_OWNER_ENV, _docker, _ensure_image
+from runbook.poll import poll_until
 from tests.signals import sigint_as_in_a_terminal
 
 pytestmark = pytest.mark.server
@@ -36,6 +39,15 @@ def leftover(session_id: str) -> list[str]:
     out = subprocess.run(["docker", "ps", "-aq", "--filter", f"label={LABEL}={session_id}"],
                          capture_output=True, text=True, check=True)
     return out.stdout.split()
+
+
+def block_running(session_id: str) -> bool:
+    """Whether slow_block.md's block (`tail -f /dev/null`) runs in the session's host."""
+    for container in _docker().containers.list(filters={"label": f"{LABEL}={session_id}"}):
+        with contextlib.suppress(docker.errors.APIError):  # gone, or not started yet
+            if any("tail -f /dev/null" in " ".join(p) for p in container.top()["Processes"]):
+                return True
+    return False
 
 
 def own_session(monkeypatch, session: str) -> None:
@@ -113,17 +125,12 @@ def test_interrupted_run_leaves_no_container(tmp_path):
                              "-p", "no:cacheprovider", "slow_block.md"],
                             cwd=tmp_path, env=env, stdout=subprocess.PIPE, text=True,
                             preexec_fn=sigint_as_in_a_terminal)
-    # Wait for Docker's exec_start event of the block itself (60 s at most),
-    # not the container's start: a systemd host still boots after that.
-    events = subprocess.Popen(["timeout", "60", "docker", "events",
-                               "--filter", f"label={LABEL}={session}",
-                               "--filter", "event=exec_start", "--format", "{{.Action}}"],
-                              stdout=subprocess.PIPE, text=True)
-    try:
-        started = next((line for line in events.stdout if "tail -f /dev/null" in line), "")
-    finally:
-        events.kill()
-    assert started, "the page's block never started"
+    # Wait until the block itself runs in the page's host (60 s at most), not
+    # for the container's start: a systemd host still boots after that. The
+    # block enters the host with nsenter (no engine event), so ask the engine
+    # which processes the container holds.
+    poll_until(lambda: block_running(session), what="the page's block to start", timeout=60,
+               interval=0.2)
     proc.send_signal(signal.SIGINT)
     out, _ = proc.communicate(timeout=60)
     assert "KeyboardInterrupt" in out
