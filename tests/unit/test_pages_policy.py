@@ -40,11 +40,47 @@ def test_skipping_verification_appears_only_where_the_certificate_is_self_signed
     assert offenders == []
 
 
+# The one sleep a page may show: a poll's interval, the whole body of an
+# until/while loop, on a line that gives the loop a deadline (`timeout N`).
+POLL_INTERVAL = re.compile(r"\bdo sleep 0\.\d+; done\b")
+SPIN = re.compile(r"\bdo\s*:\s*;?\s*done\b")
+
+
+def waits_blindly(block: str) -> bool:
+    """A sleep that waits instead of polling, or a poll with no deadline."""
+    for line in block.replace("\\\n", " ").splitlines():  # backslash-continued lines as one
+        if re.search(r"\bsleep\s+\d", POLL_INTERVAL.sub("", line)):
+            return True
+        if POLL_INTERVAL.search(line) and not re.search(r"\btimeout\s+\d", line):
+            return True
+    return False
+
+
 def test_no_code_block_sleeps_to_wait():
     sleeping = [f"{p.name} under '{h}'" for p in sorted(DOCS.glob("*.md"))
                 for h, block in code_blocks_with_headings(p.read_text())
-                if re.search(r"\bsleep\s+\d", block)]
+                if waits_blindly(block)]
     assert sleeping == []
+
+
+def test_no_code_block_spins_while_it_waits():
+    # `until X; do :; done` takes a whole core from the reader's server for
+    # as long as it waits (and from the server it waits for).
+    spinning = [f"{p.name} under '{h}'" for p in sorted(DOCS.glob("*.md"))
+                for h, block in code_blocks_with_headings(p.read_text())
+                if SPIN.search(block)]
+    assert spinning == []
+
+
+@pytest.mark.parametrize("block, blind", [
+    ("sleep 5\ncurl https://localhost:8086/ping", True),
+    ("timeout 30 bash -c 'until curl -s localhost:8086/ping; do sleep 0.1; done'", False),
+    ("timeout 30 bash -c 'until openssl s_client \\\n  -connect x:1; do sleep 0.1; done'", False),
+    ("until curl -s localhost:8086/ping; do sleep 0.1; done", True),  # no deadline
+    ("timeout 30 bash -c 'until curl -s x; do sleep 2; done'", True),  # not a poll's interval
+])
+def test_the_checker_tells_a_poll_from_a_blind_wait(block, blind):
+    assert waits_blindly(block) is blind
 
 
 def test_the_checker_catches_an_insecure_block_outside_self_signed_sections():
