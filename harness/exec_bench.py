@@ -38,8 +38,17 @@ def per_command(container, way: str, n: int) -> tuple[float, float]:
     return ((time.monotonic() - wall) * 1000 / n, (machine_cpu_s() - cpu) * 1000 / n)
 
 
+USAGE = "usage: python -m harness.exec_bench [N]   (N commands each way, 1 to 10000; default 100)"
+
+
 def main(argv: list[str]) -> int:
-    n = int(argv[0]) if argv else 100
+    try:
+        n = int(argv[0]) if argv else 100
+        if len(argv) > 1 or not 1 <= n <= 10_000:
+            raise ValueError
+    except ValueError:
+        print(USAGE, file=sys.stderr)
+        return 2
     container = docker_client().containers.run(_ensure_image(), ["sleep", "infinity"],
                                                entrypoint=[], detach=True, user="root",
                                                labels={OWNER_LABEL: "exec-bench"})
@@ -59,4 +68,8 @@ def main(argv: list[str]) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))
+    try:
+        sys.exit(main(sys.argv[1:]))
+    except KeyboardInterrupt:  # main's finally has removed the container
+        print("exec_bench: interrupted; its container is removed", file=sys.stderr)
+        sys.exit(130)

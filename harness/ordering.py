@@ -18,14 +18,14 @@ from __future__ import annotations
 
 import pytest
 
-from harness.shard import DEFAULT_S, SNAPSHOT, _read
+from harness.shard import DEFAULT_S, SNAPSHOT, read_json
 
 KINDS = {"harness/journey.yml": "journey_s", "harness/live-journey.yml": "live_journey_s"}
 
 
 def unit_weights() -> dict[str, float]:
     """Seconds per xdist unit (the part of a test id before `::`)."""
-    snapshot = _read(SNAPSHOT)
+    snapshot = read_json(SNAPSHOT)
     found = {**snapshot.get("pages_s", {}), **snapshot.get("modules_s", {})}
     for path, kind in KINDS.items():
         found.update({f"{path}[{host}]": s for host, s in snapshot.get(kind, {}).items()})

@@ -39,7 +39,8 @@ def units() -> list[str]:
     return tests + docs + ["harness/journey.yml", "harness/live-journey.yml"]
 
 
-def _read(path: Path) -> dict:
+def read_json(path: Path) -> dict:
+    """A JSON file's object; {} when it is missing or not JSON (no measure yet)."""
     try:
         return json.loads(path.read_text())
     except (OSError, ValueError):
@@ -62,7 +63,7 @@ def _unit_seconds(report: dict) -> dict[str, float]:
 
 def weights() -> dict[str, float]:
     """The snapshot's seconds per unit (never this checkout's reports: see above)."""
-    return _unit_seconds(_read(SNAPSHOT))
+    return _unit_seconds(read_json(SNAPSHOT))
 
 
 def plan(n: int) -> list[tuple[float, list[str]]]:
@@ -83,8 +84,8 @@ def shard(k: int, n: int) -> list[str]:
 
 def snapshot() -> Path:
     """Write this checkout's measures (pages, journey, modules) to the snapshot."""
-    data = _read(SNAPSHOT)
-    measured = _read(MEASURED)  # merged over runs (harness/module_timings.py)
+    data = read_json(SNAPSHOT)
+    measured = read_json(MEASURED)  # merged over runs (harness/module_timings.py)
     for key in ("pages_s", "modules_s", "journey_s", "live_journey_s"):
         data[key] = dict(sorted({**data.get(key, {}), **measured.get(key, {})}.items()))
     data["note"] = ("seconds per page[host], journey host and test module, measured by "

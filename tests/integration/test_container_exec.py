@@ -122,3 +122,11 @@ def test_exec_bench_prints_each_ways_cost(capsys, way_in):
     assert [ln.split()[0] for ln in lines] == ["nsenter", "docker"]
     assert all(re.search(r"3 commands: +[\d.]+ ms wall, +[\d.]+ ms machine CPU", ln)
                for ln in lines), lines
+
+
+@pytest.mark.parametrize("argv", [["0"], ["-5"], ["many"], ["10001"], ["3", "4"]])
+def test_exec_bench_refuses_a_bad_count_with_its_usage(capsys, argv, way_in):
+    from harness import exec_bench
+
+    assert exec_bench.main(argv) == 2
+    assert capsys.readouterr().err.startswith("usage: python -m harness.exec_bench [N]")
