@@ -20,12 +20,12 @@ exec 9>"$here/build/.sslyze-venv.lock"
 flock 9
 if [[ ! -f $stamp ]]; then
   rm -rf "$venv"  # an older version, or a build cut short
-  "${PY:-python3}" -m venv "$venv"
-  # pip's messages on stderr: stdout is the path the caller reads.
-  if ! "$venv/bin/python" -m pip install --quiet --disable-pip-version-check \
-      "sslyze==$SSLYZE_VERSION" >&2; then
+  uv=$("$here/scripts/uv.sh")
+  # uv's messages on stderr: stdout is the path the caller reads.
+  if ! { "$uv" venv --quiet --python-preference only-system --python "${PY:-python3}" "$venv" \
+         && "$uv" pip install --quiet --python "$venv/bin/python" "sslyze==$SSLYZE_VERSION"; } >&2; then
     rm -rf "$venv"
-    echo "sslyze-venv.sh: pip could not install sslyze==$SSLYZE_VERSION (above);" \
+    echo "sslyze-venv.sh: uv could not install sslyze==$SSLYZE_VERSION (above);" \
       "check that PyPI answers, then run scripts/sslyze-venv.sh again" >&2
     exit 1
   fi
