@@ -15,6 +15,13 @@ FLEET := $(VENV)/.installed-fleet
 # 7 min 4 s with 3 and 6 min 32 s to 7 min 53 s with 4 (docs/benchmarks.md).
 PYTEST_N ?= 4
 export PATH := $(CURDIR)/$(BIN):$(PATH)
+# Bytecode is cached under build/ (never beside the sources), also where the
+# caller's environment says not to write it (PYTHONDONTWRITEBYTECODE): the
+# suite starts about 500 Python processes, and without the cache each one
+# compiles again what it imports (runbook and the harness: 0.58 CPU-s to
+# import instead of 0.22).
+export PYTHONPYCACHEPREFIX := $(CURDIR)/build/pycache
+unexport PYTHONDONTWRITEBYTECODE
 
 .PHONY: sslyze-venv client-kit demo down test test-unit test-server test-docs test-site test-fleet site serve images engine deps lint bench clean
 
