@@ -18,15 +18,16 @@ exec 9>"$home.lock"
 flock 9
 if [[ ! -f $stamp ]]; then
   rm -rf "$home"  # a build cut short
+  trap 'rm -rf "$home"' EXIT  # Ctrl-C or a failure leaves no half-made uv
   echo "[uv] installing uv $UV_VERSION in $home (once)" >&2
   "${PY:-python3}" -m venv "$home"
   if ! "$home/bin/python" -m pip install --quiet --disable-pip-version-check \
       "uv==$UV_VERSION" >&2; then
-    rm -rf "$home"
     echo "uv.sh: pip could not install uv==$UV_VERSION (above);" \
       "check that PyPI answers, then run make again" >&2
     exit 1
   fi
   touch "$stamp"
+  trap - EXIT
 fi
 echo "$home/bin/uv"
