@@ -7,8 +7,10 @@ blocks. No pytest here: the site build imports it.
 
 from __future__ import annotations
 
+import copy
+import functools
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import yaml
@@ -102,9 +104,23 @@ def hidden_lines(text: str) -> set[int]:
     return hidden
 
 
+# Collection asks for each page's plan once per host and journey (about 200
+# times in a whole run, in every xdist worker): parsed once per text.
+_PLANS: dict[tuple[str, str], tuple[tuple[str, ...], list[PlannedBlock]]] = {}
+
+
 def page_plan(path: Path) -> tuple[tuple[str, ...], list[PlannedBlock]]:
-    """The hosts a page declares and its runnable blocks, each with its host."""
+    """The hosts a page declares and its runnable blocks, each with its host.
+    Each call gets blocks of its own (the harness fills placeholders in them)."""
     text = path.read_text(encoding="utf-8")
+    key = (str(path), text)
+    if key not in _PLANS:
+        _PLANS[key] = _page_plan(path, text)
+    declared, plan = _PLANS[key]
+    return declared, [replace(p, block=copy.copy(p.block)) for p in plan]
+
+
+def _page_plan(path: Path, text: str) -> tuple[tuple[str, ...], list[PlannedBlock]]:
     declared = page_hosts(text)
     owners, hidden = block_hosts(text), hidden_lines(text)
     plan = []
@@ -147,6 +163,11 @@ def is_setup(planned: PlannedBlock) -> bool:
 
 
 def page_meta(text: str) -> dict:
+    return copy.deepcopy(_page_meta(text))
+
+
+@functools.lru_cache(maxsize=256)
+def _page_meta(text: str) -> dict:
     match = re.match(r"---\n(.*?)\n---\n", text, flags=re.S)
     return (yaml.safe_load(match.group(1)) or {}) if match else {}
 
@@ -162,7 +183,12 @@ _MkDocsLoader.add_constructor(
 
 
 def load_mkdocs_yml(mkdocs_yml: Path) -> dict:
-    return yaml.load(mkdocs_yml.read_text(encoding="utf-8"), Loader=_MkDocsLoader)  # noqa: S506
+    return copy.deepcopy(_load_mkdocs_text(mkdocs_yml.read_text(encoding="utf-8")))
+
+
+@functools.lru_cache(maxsize=8)
+def _load_mkdocs_text(text: str) -> dict:
+    return yaml.load(text, Loader=_MkDocsLoader)  # noqa: S506
 
 
 def nav_entries(mkdocs_yml: Path) -> list[tuple[str, str]]:
