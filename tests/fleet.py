@@ -1,9 +1,10 @@
 """A test fleet for the Ansible rollout (ansible/): N package hosts on a
 Docker network of their own, each with influxd onboarded over HTTP and
 Telegraf (a systemd service, as its package installs it) writing to it, and
-the controller side: an inventory that reaches the hosts with
-`community.docker.docker` instead of SSH (the only difference from a
-reader's inventory), and ansible-playbook runs with their recap.
+the controller side: an inventory that reaches the hosts through nsenter
+(tests/ansible_plugins; community.docker.docker where nsenter cannot be
+used) instead of SSH (the only difference from a reader's inventory), and
+ansible-playbook runs with their recap.
 
 Everything carries the prefix `rb-fleet-<random>` and is removed by close(),
 on failure too.
@@ -31,7 +32,7 @@ from pathlib import Path
 import docker.errors
 import yaml
 
-from harness.container_exec import shell
+from harness.container_exec import nsenter_entry, shell
 from harness.hosts.package import host as host_package
 from harness.plugin import LABEL as SESSION_LABEL
 from harness.plugin import SESSION_ENV
@@ -41,6 +42,8 @@ from tests.telegraf_counting import counting_config
 
 ROOT = Path(__file__).resolve().parent.parent
 ANSIBLE = ROOT / "ansible"
+# Where the test inventory's connection (container_nsenter) comes from.
+PLUGIN_ENV = {"ANSIBLE_CONNECTION_PLUGINS": str(ROOT / "tests" / "ansible_plugins" / "connection")}
 ORG, BUCKET, TOKEN = "fleet", "telegraf", "fleet-test-token"
 DOMAIN = "fleet.test"
 TELEGRAF_CONF = "/etc/telegraf/telegraf.conf"
@@ -66,6 +69,19 @@ WantedBy=multi-user.target
 """
 TELEGRAF_CONFIG = counting_config("http://localhost:8086", token="${INFLUX_TOKEN}", org=ORG,
                                   bucket=BUCKET, out_file=TELEGRAF_OUT, interval="1s")
+
+
+def connection_vars(container, way: str = "nsenter") -> dict:
+    """How an inventory reaches a container: through nsenter where the harness
+    can enter it that way (root, nsenter), as `docker exec` would run it
+    (tests/ansible_plugins); else, or with way="docker", community.docker.docker."""
+    entry = nsenter_entry(container) if way == "nsenter" else None
+    if entry is None:
+        return {"ansible_connection": "community.docker.docker", "ansible_host": container.name}
+    container.reload()
+    return {"ansible_connection": "container_nsenter", "ansible_host": container.name,
+            "ansible_nsenter_argv": entry.argv, "ansible_nsenter_env": entry.env,
+            "ansible_nsenter_pid": container.attrs["State"]["Pid"]}
 
 
 @dataclass
@@ -231,20 +247,21 @@ class Fleet:
                         extra_hosts: dict[str, dict] | None = None,
                         group_vars: dict | None = None) -> Path:
         """The reader's inventory (ansible/inventory/) with one difference:
-        each host is reached with community.docker.docker, not SSH.
+        each host is reached as connection() says, not over SSH.
         `extra_hosts` are added as given (name: variables)."""
         inv = self.inventory_dir
         (inv / "group_vars").mkdir(parents=True, exist_ok=True)
         shutil.copy(ANSIBLE / "inventory/group_vars/influxdb.yml", inv / "group_vars/influxdb.yml")
         hosts = {}
         for name in self.names:
-            hosts[name] = {"ansible_connection": "community.docker.docker",
-                           "ansible_host": self.container_name(name),
-                           **(host_vars or {}).get(name, {})}
+            hosts[name] = {**self.connection(name), **(host_vars or {}).get(name, {})}
         hosts.update(extra_hosts or {})
         data = {"influxdb": {"hosts": hosts, "vars": group_vars or {}}}
         (inv / "hosts.yml").write_text(yaml.safe_dump(data, sort_keys=False))
         return inv
+
+    def connection(self, name: str) -> dict:
+        return connection_vars(self.containers[name])
 
     def playbook(self, playbook: str, *args: str, timeout: float = 240) -> PlaybookRun:
         """ansible-playbook from the project's ansible/ folder, as a reader runs it."""
@@ -252,7 +269,8 @@ class Fleet:
         env = {"PATH": f"{Path(sys.executable).parent}:{os.environ.get('PATH', '/usr/bin:/bin')}",
                "ANSIBLE_CONFIG": str(ANSIBLE / "ansible.cfg"),
                "ANSIBLE_LOCAL_TEMP": str(self.work / "ansible-tmp"),
-               "ANSIBLE_FORCE_COLOR": "0", "ANSIBLE_NOCOLOR": "1", "HOME": str(self.work)}
+               "ANSIBLE_FORCE_COLOR": "0", "ANSIBLE_NOCOLOR": "1", "HOME": str(self.work),
+               **PLUGIN_ENV}
         started = time.monotonic()
         proc = subprocess.run([str(Path(sys.executable).parent / "ansible-playbook"),
                                "-i", str(self.inventory_dir), playbook, *args],

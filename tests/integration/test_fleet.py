@@ -6,8 +6,8 @@ One fleet for the whole module, in the order an operator meets it: bad input
 before the CA exists and after; a first rollout with a broken host; the
 page's own commands (rollout, re-run, rotation); then Telegraf's count. The
 page's shell blocks run here, on the controller, exactly as written: the only
-difference is the inventory (ANSIBLE_INVENTORY: hosts reached with
-community.docker.docker instead of SSH).
+difference is the inventory (ANSIBLE_INVENTORY: hosts reached through
+nsenter, or community.docker.docker, instead of SSH; tests/fleet.py).
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ from cryptography import x509
 
 from lab.image import BUILD_CACHE
 from runbook.tls.probe import probe
-from tests.fleet import ANSIBLE, Fleet, PlaybookRun, require_ansible, wait_for
+from tests.fleet import ANSIBLE, PLUGIN_ENV, Fleet, PlaybookRun, require_ansible, wait_for
 
 pytestmark = pytest.mark.server
 
@@ -74,7 +74,7 @@ def page_block(fleet: Fleet, needle: str, nth: int = 0, home: Path | None = None
     env = {**os.environ,
            "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}",
            "ANSIBLE_INVENTORY": str(fleet.inventory_dir), "ANSIBLE_NOCOLOR": "1",
-           "HOME": str(home or fleet.work)}
+           "HOME": str(home or fleet.work), **PLUGIN_ENV}
     started = time.monotonic()
     proc = subprocess.run(["bash", "-euo", "pipefail", "-c", code], cwd=ANSIBLE, env=env,
                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
