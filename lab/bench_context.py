@@ -111,7 +111,7 @@ class ReleaseClient:
 
     def stop(self) -> None:
         if self.container is not None:
-            self.container.remove(force=True)
+            self.container.remove(force=True, v=True)  # and its anonymous volumes
             self.container = None
 
 

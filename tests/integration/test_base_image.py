@@ -129,8 +129,14 @@ def test_the_demo_image_is_built_from_the_registrys_influxdb(registry, served_ba
     assert image.attrs["RootFS"]["Layers"][:len(base_layers)] == base_layers
     assert image.attrs["RootFS"]["Layers"] != base_layers  # and Dockerfile.official's on top
     assert client.images.get(f"{fresh_name}:latest").id == image.id  # what the demo runs
-    telegraf = client.containers.run(built, ["telegraf", "--version"], remove=True)
-    assert telegraf.decode().startswith("Telegraf 1.39.3")
+    # Not run(remove=True): docker-py then removes the container without the
+    # anonymous volumes of the image's VOLUME lines, and they pile up.
+    telegraf = client.containers.run(built, ["telegraf", "--version"], detach=True)
+    try:
+        assert telegraf.wait(timeout=60)["StatusCode"] == 0
+        assert telegraf.logs().decode().startswith("Telegraf 1.39.3")
+    finally:
+        telegraf.remove(force=True, v=True)
 
 
 def test_no_answer_chooses_the_local_build(runbook_image):
