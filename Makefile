@@ -15,7 +15,7 @@ FLEET := $(VENV)/.installed-fleet
 # 7 min 4 s with 3 and 6 min 32 s to 7 min 53 s with 4 (docs/benchmarks.md).
 PYTEST_N ?= 4
 export PATH := $(CURDIR)/$(BIN):$(PATH)
-# Bytecode is cached under build/ (never beside the sources), also where the
+# This machine's bytecode is cached under build/, also where the
 # caller's environment says not to write it (PYTHONDONTWRITEBYTECODE): the
 # suite starts about 500 Python processes, and without the cache each one
 # compiles again what it imports (runbook and the harness: 0.58 CPU-s to
@@ -23,7 +23,7 @@ export PATH := $(CURDIR)/$(BIN):$(PATH)
 export PYTHONPYCACHEPREFIX := $(CURDIR)/build/pycache
 unexport PYTHONDONTWRITEBYTECODE
 
-.PHONY: sslyze-venv client-kit demo down test test-unit test-server test-docs test-site test-fleet site serve images engine deps lint bench clean
+.PHONY: sslyze-venv client-kit host-pyc demo down test test-unit test-server test-docs test-site test-fleet site serve images engine deps lint bench clean
 
 deps:
 	@scripts/install-deps.sh
@@ -77,7 +77,7 @@ test-fleet: $(STAMP) $(FLEET) images
 
 # The pages, and the Guide in order (the journeys): a Guide page runs alone
 # on fewer hosts than it declares, and the journeys verify the rest.
-test-docs: $(STAMP) images client-kit
+test-docs: $(STAMP) images client-kit host-pyc
 	$(BIN)/pytest docs harness/journey.yml -n $(PYTEST_N) --dist loadfile -q
 
 site: $(STAMP)
@@ -98,9 +98,15 @@ SHARD ?=
 test:
 	@$(MAKE) --no-print-directory -j3 $(FLEET) images client-kit sslyze-venv
 	@$(MAKE) --no-print-directory lint
+	@scripts/host-pyc.sh  # the images are built above
 	@scripts/install-deps.sh browser
 	paths="$(if $(SHARD),$$(harness/shard.py $(subst /, ,$(SHARD))),tests docs harness)" && \
 	  $(BIN)/pytest $$paths -n $(PYTEST_N) --dist loadfile
+
+# The page hosts' bytecode of runbook/ (their Pythons, 3.11 and 3.13), beside
+# the sources: the hosts mount the checkout read-only (scripts/host-pyc.sh).
+host-pyc: images
+	@scripts/host-pyc.sh
 
 serve: $(STAMP)
 	$(BIN)/python -m mkdocs serve
