@@ -25,10 +25,16 @@ if [[ -f $kit/stamp && $(cat "$kit/stamp") == "$stamp" ]]; then
   echo "$kit"
   exit 0
 fi
-# A kit built before, by any checkout, is kept in the build cache under its stamp:
-# copying it takes about a second where fetching it took 23 s.
-cached=${RUNBOOK_CACHE:-$HOME/.cache/influx-tls-runbook}/client-kit/$(printf '%s' "$stamp" | sha256sum | cut -c1-16)
-mkdir -p "$root/build"
+# A kit built before, by any checkout, is kept in the build cache under its stamp
+# and this script's own text: copying it takes about a second where fetching it
+# took 23 s. One run at a time reads or writes it (the lock, held to the end).
+# Its Debian packages are the mirror's of the day it was fetched, as the cached
+# host images' packages are; to fetch it again, remove that folder (the README).
+key=$( { printf '%s\n' "$stamp"; cat "$root/scripts/build-client-kit.sh"; } | sha256sum | cut -c1-16)
+cached=${RUNBOOK_CACHE:-$HOME/.cache/influx-tls-runbook}/client-kit/$key
+mkdir -p "$root/build" "$(dirname "$cached")"
+exec 8>"$cached.lock"
+flock 8
 if [[ -f $cached/stamp && $(cat "$cached/stamp") == "$stamp" ]]; then
   tmp=$(mktemp -d "$root/build/client-kit.XXXXXX")
   trap 'rm -rf "$tmp"' EXIT
@@ -100,9 +106,10 @@ for release in $DEBIAN_RELEASES; do
 done
 
 echo "$stamp" > "$tmp/stamp"
-# The cache's copy is whole or absent: copied beside it, then renamed into place.
+# The cache's copy is whole or absent: copied beside it (under the lock), then
+# renamed into place.
 rm -rf "$cached.part" && mkdir -p "$cached.part" && cp -a "$tmp/." "$cached.part/" \
-  && rm -rf "$cached" && mv "$cached.part" "$cached" || rm -rf "$cached.part"
+  && rm -rf "$cached" && mv -T "$cached.part" "$cached" || rm -rf "$cached.part"
 rm -rf "$kit"
 mv "$tmp" "$kit"
 trap - EXIT

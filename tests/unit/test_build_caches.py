@@ -79,8 +79,11 @@ def kit_stamp(root: Path) -> str:
                           capture_output=True, text=True, check=True).stdout.strip()
 
 
-def cached_kit(cache: Path, stamp: str) -> Path:
-    folder = cache / "client-kit" / hashlib.sha256(stamp.encode()).hexdigest()[:16]
+def cached_kit(cache: Path, stamp: str, script: Path) -> Path:
+    """A kit in the build cache, where the script looks: under its stamp and
+    the script's own text."""
+    key = hashlib.sha256(stamp.encode() + b"\n" + script.read_bytes()).hexdigest()[:16]
+    folder = cache / "client-kit" / key
     (folder / "wheels").mkdir(parents=True)
     (folder / "wheels" / "influxdb_client.whl").write_bytes(b"a wheel fetched before")
     return folder
@@ -89,7 +92,7 @@ def cached_kit(cache: Path, stamp: str) -> Path:
 def test_a_kit_in_the_build_cache_is_copied_into_a_fresh_checkout(tmp_path):
     root, cache = checkout(tmp_path), tmp_path / "cache"
     stamp = kit_stamp(root)
-    folder = cached_kit(cache, stamp)
+    folder = cached_kit(cache, stamp, root / "scripts" / "build-client-kit.sh")
     (folder / "stamp").write_text(stamp + "\n")
     proc = run(root / "scripts" / "build-client-kit.sh", cache, PIP="/nonexistent/pip")
     assert proc.returncode == 0, proc.stderr
@@ -104,12 +107,13 @@ def test_a_kit_in_the_build_cache_is_copied_into_a_fresh_checkout(tmp_path):
 @pytest.mark.parametrize("stamp_file", ["absent", "another version"])
 def test_a_cached_kit_without_its_stamp_is_not_taken_for_a_kit(tmp_path, stamp_file):
     root, cache = checkout(tmp_path), tmp_path / "cache"
-    folder = cached_kit(cache, kit_stamp(root))
+    folder = cached_kit(cache, kit_stamp(root), root / "scripts" / "build-client-kit.sh")
     if stamp_file != "absent":
         (folder / "stamp").write_text("python=0.0 js=0.0\n")
     # It goes on to fetch the kit: with a pip that does not exist, that fails at once.
     proc = run(root / "scripts" / "build-client-kit.sh", cache, PIP="/nonexistent/pip")
     assert proc.returncode != 0
+    assert "/nonexistent/pip" in proc.stderr  # it went on to fetch
     assert "copied from the build cache" not in proc.stderr
     assert not (root / "build" / "client-kit").exists()
     assert [p.name for p in (root / "build").iterdir()] == []  # its temporary folder is gone
