@@ -28,13 +28,17 @@ unexport PYTHONDONTWRITEBYTECODE
 deps:
 	@scripts/install-deps.sh
 
-# uv (scripts/uv.sh, cached) installs the pinned set in about 2 s where pip
+# uv (scripts/uv.sh, cached) installs the pinned set in about 3 s where pip
 # took 27 s. It does not compile bytecode up front: Python compiles what it
 # imports when it first imports it. constraints.txt pins every package, dev
 # tools and pip included. Only the system's Python: uv downloads none.
-UV_INSTALL := uv=$$(scripts/uv.sh) && $$uv pip install --quiet --python $(BIN)/python -c constraints.txt
+# uv reads no pip.conf: an index set for pip in the environment is passed on.
+ifdef PIP_INDEX_URL
+export UV_INDEX_URL ?= $(PIP_INDEX_URL)
+endif
+UV_INSTALL := uv="$$(scripts/uv.sh)" && "$$uv" pip install --quiet --python $(BIN)/python -c constraints.txt
 $(STAMP): pyproject.toml constraints.txt | deps
-	@test -x $(BIN)/python || { uv=$$(scripts/uv.sh) && $$uv venv --quiet --python-preference only-system --python $(PY) $(VENV); }
+	@test -x $(BIN)/python || { uv="$$(scripts/uv.sh)" && "$$uv" venv --quiet --python-preference only-system --python $(PY) $(VENV); }
 	@$(UV_INSTALL) pip -e '.[test]'
 	@touch $@
 
@@ -92,7 +96,7 @@ test-site: $(STAMP) site
 # The whole suite in one pytest run, so the last line is one summary.
 # SHARD=K/N runs only shard K of N (harness/shard.py; CI runs N at once).
 SHARD ?=
-# The venv's pip, the client kit and sslyze's venv run while the images build (make -j):
+# The venv, the client kit and sslyze's venv are made while the images build (make -j):
 # they mostly wait on the network. The lint (mypy, actionlint's Go build)
 # would take CPU from the compiles, so it runs after them.
 test:
