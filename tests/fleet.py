@@ -79,9 +79,11 @@ def connection_vars(container, way: str = "nsenter") -> dict:
     if entry is None:
         return {"ansible_connection": "community.docker.docker", "ansible_host": container.name}
     container.reload()
+    pid = container.attrs["State"]["Pid"]
     return {"ansible_connection": "container_nsenter", "ansible_host": container.name,
             "ansible_nsenter_argv": entry.argv, "ansible_nsenter_env": entry.env,
-            "ansible_nsenter_pid": container.attrs["State"]["Pid"]}
+            "ansible_nsenter_pid": pid,
+            "ansible_nsenter_mnt_ns": os.stat(f"/proc/{pid}/ns/mnt").st_ino}
 
 
 @dataclass

@@ -134,7 +134,7 @@ def test_the_demo_image_is_built_from_the_registrys_influxdb(registry, served_ba
     telegraf = client.containers.run(built, ["telegraf", "--version"], detach=True)
     try:
         assert telegraf.wait(timeout=60)["StatusCode"] == 0
-        assert telegraf.logs().decode().startswith("Telegraf 1.39.3")
+        assert telegraf.logs(stderr=False).decode().startswith("Telegraf 1.39.3")
     finally:
         telegraf.remove(force=True, v=True)
 

@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from harness.container_exec import run_in
 from lab.server import OWNER_LABEL, docker_client
 from tests.fleet import ANSIBLE, PLUGIN_ENV, connection_vars, require_ansible
 
@@ -29,6 +30,12 @@ def start_box(image: str):
     return docker_client().containers.run(image, ["sleep", "infinity"], entrypoint=[],
                                           detach=True, user="root",
                                           labels={OWNER_LABEL: "pytest"})
+
+
+@pytest.fixture(autouse=True)
+def nsenter_allowed(monkeypatch):
+    """The plugin under test, whatever way in the run's harness uses."""
+    monkeypatch.delenv("RUNBOOK_EXEC", raising=False)
 
 
 @pytest.fixture(scope="module")
@@ -77,29 +84,47 @@ def test_files_go_in_and_come_back_byte_for_byte(tmp_path, box):
     proc = ansible(tmp_path, box, "nsenter", "-m", "ansible.builtin.copy",
                    "-a", f"src={tmp_path / 'payload'} dest=/tmp/payload mode=0600")
     assert proc.returncode == 0, proc.stdout + proc.stderr
-    assert box.exec_run(["sha256sum", "/tmp/payload"]).output.split()[0].decode() == \
-        subprocess.run(["sha256sum", str(tmp_path / "payload")], capture_output=True,
-                       text=True, check=True).stdout.split()[0]
+    there = run_in(box, ["sha256sum", "/tmp/payload"])
+    assert there.exit_code == 0, there.stderr
+    assert there.stdout.split()[0] == subprocess.run(
+        ["sha256sum", str(tmp_path / "payload")], capture_output=True, text=True,
+        check=True).stdout.split()[0]
     proc = ansible(tmp_path, box, "nsenter", "-m", "ansible.builtin.fetch",
                    "-a", f"src=/tmp/payload dest={tmp_path / 'back'} flat=true")
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert (tmp_path / "back").read_bytes() == payload
 
 
+def ping(tmp_path: Path, hostvars: dict) -> subprocess.CompletedProcess:
+    """ansible.builtin.ping of one host with these inventory variables."""
+    inventory = tmp_path / "inventory.yml"
+    inventory.write_text(yaml.safe_dump({"all": {"hosts": {"box": hostvars}}}))
+    env = {**os.environ, **PLUGIN_ENV, "ANSIBLE_CONFIG": str(ANSIBLE / "ansible.cfg"),
+           "ANSIBLE_NOCOLOR": "1", "HOME": str(tmp_path)}
+    return subprocess.run([str(Path(sys.executable).parent / "ansible"), "box", "-i",
+                           str(inventory), "-m", "ansible.builtin.ping"], cwd=ANSIBLE, env=env,
+                          capture_output=True, text=True, timeout=120)
+
+
 def test_a_container_that_is_gone_is_unreachable_with_the_reason(tmp_path, runbook_image):
     require_ansible()
     gone = start_box(runbook_image)
     try:
-        inventory_vars = connection_vars(gone)
+        hostvars = connection_vars(gone)
     finally:
         gone.remove(force=True, v=True)
-    inventory = tmp_path / "inventory.yml"
-    inventory.write_text(yaml.safe_dump({"all": {"hosts": {"box": inventory_vars}}}))
-    env = {**os.environ, **PLUGIN_ENV, "ANSIBLE_CONFIG": str(ANSIBLE / "ansible.cfg"),
-           "ANSIBLE_NOCOLOR": "1", "HOME": str(tmp_path)}
-    proc = subprocess.run([str(Path(sys.executable).parent / "ansible"), "box", "-i",
-                           str(inventory), "-m", "ansible.builtin.ping"], cwd=ANSIBLE, env=env,
-                          capture_output=True, text=True, timeout=120)
+    assert hostvars["ansible_connection"] == "container_nsenter"
+    proc = ping(tmp_path, hostvars)
     assert proc.returncode == 4, proc.stdout + proc.stderr  # Ansible's "unreachable"
     assert "UNREACHABLE" in proc.stdout
     assert f"container {gone.name} is not running" in proc.stdout
+
+
+def test_a_pid_in_another_mount_namespace_is_never_entered(tmp_path, box):
+    """What a PID reused by another process looks like: the recorded mount
+    namespace (here this machine's own) is not the process's."""
+    here = os.stat("/proc/self/ns/mnt").st_ino
+    hostvars = {**connection_vars(box), "ansible_nsenter_mnt_ns": here}
+    proc = ping(tmp_path, hostvars)
+    assert proc.returncode == 4, proc.stdout + proc.stderr
+    assert f"container {box.name} is not running" in proc.stdout

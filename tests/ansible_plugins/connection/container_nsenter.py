@@ -49,6 +49,13 @@ options:
     required: true
     vars:
       - name: ansible_nsenter_pid
+  nsenter_mnt_ns:
+    description: The inode of that process's mount namespace, so that a PID
+      reused by another process is never taken for the container.
+    type: int
+    required: true
+    vars:
+      - name: ansible_nsenter_mnt_ns
 """
 
 
@@ -58,18 +65,24 @@ class Connection(ConnectionBase):
 
     def _connect(self):
         pid = self.get_option("nsenter_pid")
-        if not os.path.exists(f"/proc/{pid}/ns/mnt"):
+        try:
+            same = os.stat(f"/proc/{pid}/ns/mnt").st_ino == self.get_option("nsenter_mnt_ns")
+        except FileNotFoundError:
+            same = False
+        if not same:
             raise AnsibleConnectionFailure(
                 f"container {self.get_option('remote_addr')} is not running (its PID {pid} "
-                "is gone): start the fleet again")
+                "is gone, or is another process now): start the fleet again")
         self._connected = True
         return self
 
     def _run(self, argv: list[str], in_data: bytes | None = None) -> tuple[int, bytes, bytes]:
         self._connect()
+        # No input: no stdin, as `docker exec` without -i (not the worker's).
+        stdin = None if in_data is not None else subprocess.DEVNULL
         proc = subprocess.run([*self.get_option("nsenter_argv"), *argv], input=in_data,
-                              capture_output=True, env=self.get_option("nsenter_env"),
-                              check=False)
+                              stdin=stdin, capture_output=True,
+                              env=self.get_option("nsenter_env"), check=False)
         return proc.returncode, proc.stdout, proc.stderr
 
     def exec_command(self, cmd, in_data=None, sudoable=True):
