@@ -38,3 +38,4 @@ def _parser() -> ModuleType:
 
 CodeBlock = _parser().CodeBlock
 extract_from_file = _parser().extract_from_file
+extract_from_buffer = _parser().extract_from_buffer

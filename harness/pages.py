@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import copy
 import functools
+import io
 import re
 from dataclasses import dataclass, replace
 from pathlib import Path
 
 import yaml
 
-from harness.codeblocks import CodeBlock, extract_from_file
+from harness.codeblocks import CodeBlock, extract_from_buffer
 from harness.hosts import DEFAULT_HOSTS, HOSTS, TAB_TO_HOSTS, HostKind
 
 RUNNABLE = ("python", "sh", "bash")
@@ -104,27 +105,23 @@ def hidden_lines(text: str) -> set[int]:
     return hidden
 
 
-# Collection asks for each page's plan once per host and journey (about 200
-# times in a whole run, in every xdist worker): parsed once per text.
-_PLANS: dict[tuple[str, str], tuple[tuple[str, ...], list[PlannedBlock]]] = {}
-
-
 def page_plan(path: Path) -> tuple[tuple[str, ...], list[PlannedBlock]]:
     """The hosts a page declares and its runnable blocks, each with its host.
     Each call gets blocks of its own (the harness fills placeholders in them)."""
-    text = path.read_text(encoding="utf-8")
-    key = (str(path), text)
-    if key not in _PLANS:
-        _PLANS[key] = _page_plan(path, text)
-    declared, plan = _PLANS[key]
-    return declared, [replace(p, block=copy.copy(p.block)) for p in plan]
+    declared, plan = _page_plan(path.name, path.read_text(encoding="utf-8"))
+    return declared, [replace(p, block=replace(p.block, marks=list(p.block.marks)))
+                      for p in plan]
 
 
-def _page_plan(path: Path, text: str) -> tuple[tuple[str, ...], list[PlannedBlock]]:
+# Collection asks for each page's plan once per host and journey (about 200
+# times in a whole run, in every xdist worker): parsed once per text, and
+# from that text only, so an edit is always a new entry.
+@functools.lru_cache(maxsize=64)
+def _page_plan(name: str, text: str) -> tuple[tuple[str, ...], list[PlannedBlock]]:
     declared = page_hosts(text)
     owners, hidden = block_hosts(text), hidden_lines(text)
     plan = []
-    for block in extract_from_file(path):
+    for block in extract_from_buffer(io.StringIO(text)):
         if block.syntax not in RUNNABLE:
             continue
         owner = owners.get(block.lineno)
@@ -132,7 +129,7 @@ def _page_plan(path: Path, text: str) -> tuple[tuple[str, ...], list[PlannedBloc
         if owner and not owner <= methods:
             never = sorted(owner - methods)
             raise PageError(
-                f"{path.name}:{block.lineno}: a block in a tab for {sorted(owner)}, "
+                f"{name}:{block.lineno}: a block in a tab for {sorted(owner)}, "
                 f"but the page's front matter does not list host(s) {never}: it would never run")
         plan.append(PlannedBlock(block, owner, block.lineno in hidden))
     return declared, plan
