@@ -46,20 +46,31 @@ def box(runbook_image):
     container.remove(force=True, v=True)
 
 
-def ansible(tmp_path: Path, container, way: str, *args: str) -> subprocess.CompletedProcess:
-    """`ansible box ARGS` against an inventory that reaches `container` one way."""
-    inventory = tmp_path / f"inventory-{way}.yml"
-    hosts = {"box": connection_vars(container, way)}
+def reach(container, way: str) -> dict:
+    """The inventory variables that reach `container` one way; nsenter must
+    be usable where make test runs (root, util-linux's nsenter)."""
+    hostvars = connection_vars(container, way)
     if way == "nsenter":
-        assert hosts["box"]["ansible_connection"] == "container_nsenter", (
+        assert hostvars["ansible_connection"] == "container_nsenter", (
             "make test runs as root with util-linux's nsenter: the harness must be able to use it")
-    inventory.write_text(yaml.safe_dump({"all": {"hosts": hosts}}))
+    return hostvars
+
+
+def ansible(tmp_path: Path, hostvars: dict, *args: str, **env: str) -> subprocess.CompletedProcess:
+    """`ansible box ARGS` against an inventory of one host with these variables."""
+    inventory = tmp_path / "inventory.yml"
+    inventory.write_text(yaml.safe_dump({"all": {"hosts": {"box": hostvars}}}))
     env = {**os.environ, **PLUGIN_ENV, "ANSIBLE_CONFIG": str(ANSIBLE / "ansible.cfg"),
-           "ANSIBLE_NOCOLOR": "1", "ANSIBLE_LOAD_CALLBACK_PLUGINS": "1",
-           "ANSIBLE_STDOUT_CALLBACK": "json", "HOME": str(tmp_path)}
+           "ANSIBLE_NOCOLOR": "1", "HOME": str(tmp_path), **env}
     return subprocess.run([str(Path(sys.executable).parent / "ansible"), "box", "-i",
                            str(inventory), *args], cwd=ANSIBLE, env=env, capture_output=True,
                           text=True, timeout=120)
+
+
+def task(tmp_path: Path, hostvars: dict, *args: str) -> subprocess.CompletedProcess:
+    """ansible() with its result as JSON (the json callback)."""
+    return ansible(tmp_path, hostvars, *args, ANSIBLE_LOAD_CALLBACK_PLUGINS="1",
+                   ANSIBLE_STDOUT_CALLBACK="json")
 
 
 def result(proc: subprocess.CompletedProcess) -> dict:
@@ -71,7 +82,7 @@ def result(proc: subprocess.CompletedProcess) -> dict:
 def test_a_task_sees_the_same_container_through_nsenter_as_through_docker_exec(tmp_path, box):
     seen = {}
     for way in ("nsenter", "docker"):
-        proc = ansible(tmp_path, box, way, "-m", "ansible.builtin.shell", "-a", WHERE)
+        proc = task(tmp_path, reach(box, way), "-m", "ansible.builtin.shell", "-a", WHERE)
         assert proc.returncode == 0, proc.stdout + proc.stderr
         seen[way] = result(proc)["stdout"]
     assert seen["nsenter"] == seen["docker"]
@@ -81,7 +92,7 @@ def test_a_task_sees_the_same_container_through_nsenter_as_through_docker_exec(t
 def test_files_go_in_and_come_back_byte_for_byte(tmp_path, box):
     payload = bytes(range(256)) * 64 + b"\n\x00 no newline at the end"
     (tmp_path / "payload").write_bytes(payload)
-    proc = ansible(tmp_path, box, "nsenter", "-m", "ansible.builtin.copy",
+    proc = task(tmp_path, reach(box, "nsenter"), "-m", "ansible.builtin.copy",
                    "-a", f"src={tmp_path / 'payload'} dest=/tmp/payload mode=0600")
     assert proc.returncode == 0, proc.stdout + proc.stderr
     there = run_in(box, ["sha256sum", "/tmp/payload"])
@@ -89,32 +100,20 @@ def test_files_go_in_and_come_back_byte_for_byte(tmp_path, box):
     assert there.stdout.split()[0] == subprocess.run(
         ["sha256sum", str(tmp_path / "payload")], capture_output=True, text=True,
         check=True).stdout.split()[0]
-    proc = ansible(tmp_path, box, "nsenter", "-m", "ansible.builtin.fetch",
+    proc = task(tmp_path, reach(box, "nsenter"), "-m", "ansible.builtin.fetch",
                    "-a", f"src=/tmp/payload dest={tmp_path / 'back'} flat=true")
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert (tmp_path / "back").read_bytes() == payload
-
-
-def ping(tmp_path: Path, hostvars: dict) -> subprocess.CompletedProcess:
-    """ansible.builtin.ping of one host with these inventory variables."""
-    inventory = tmp_path / "inventory.yml"
-    inventory.write_text(yaml.safe_dump({"all": {"hosts": {"box": hostvars}}}))
-    env = {**os.environ, **PLUGIN_ENV, "ANSIBLE_CONFIG": str(ANSIBLE / "ansible.cfg"),
-           "ANSIBLE_NOCOLOR": "1", "HOME": str(tmp_path)}
-    return subprocess.run([str(Path(sys.executable).parent / "ansible"), "box", "-i",
-                           str(inventory), "-m", "ansible.builtin.ping"], cwd=ANSIBLE, env=env,
-                          capture_output=True, text=True, timeout=120)
 
 
 def test_a_container_that_is_gone_is_unreachable_with_the_reason(tmp_path, runbook_image):
     require_ansible()
     gone = start_box(runbook_image)
     try:
-        hostvars = connection_vars(gone)
+        hostvars = reach(gone, "nsenter")
     finally:
         gone.remove(force=True, v=True)
-    assert hostvars["ansible_connection"] == "container_nsenter"
-    proc = ping(tmp_path, hostvars)
+    proc = ansible(tmp_path, hostvars, "-m", "ansible.builtin.ping")
     assert proc.returncode == 4, proc.stdout + proc.stderr  # Ansible's "unreachable"
     assert "UNREACHABLE" in proc.stdout
     assert f"container {gone.name} is not running" in proc.stdout
@@ -124,7 +123,7 @@ def test_a_pid_in_another_mount_namespace_is_never_entered(tmp_path, box):
     """What a PID reused by another process looks like: the recorded mount
     namespace (here this machine's own) is not the process's."""
     here = os.stat("/proc/self/ns/mnt").st_ino
-    hostvars = {**connection_vars(box), "ansible_nsenter_mnt_ns": here}
-    proc = ping(tmp_path, hostvars)
+    hostvars = {**reach(box, "nsenter"), "ansible_nsenter_mnt_ns": here}
+    proc = ansible(tmp_path, hostvars, "-m", "ansible.builtin.ping")
     assert proc.returncode == 4, proc.stdout + proc.stderr
     assert f"container {box.name} is not running" in proc.stdout

@@ -55,7 +55,7 @@ def test_uv_stopped_half_way_leaves_no_half_made_uv(tmp_path):
     while not (home / "bin" / "python").exists():  # the venv exists; uv is not in it yet
         assert proc.poll() is None, "uv.sh ended before it made its venv"
         assert time.monotonic() < deadline, "waited 60 s for uv.sh to create its venv"
-        time.sleep(0.01)
+        time.sleep(0.01)  # a poll of the folder, bounded by the deadline above
     os.killpg(proc.pid, signal.SIGTERM)
     proc.wait(timeout=30)
     assert proc.returncode != 0
